@@ -1,0 +1,157 @@
+//! The database: where it comes from (an external server or the embedded cluster), the
+//! connection pool, and migrations. Queries live beside this file, one file per table family.
+
+use std::fs::{self, File};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::config::Config;
+use crate::embedded_pg::{self, ClusterOptions, EmbeddedPg};
+
+/// Who uses the data directory: the one process that starts and stops the embedded cluster
+/// holds an exclusive lock on `warmline.lock` inside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// `warmline serve`: refuses to share the data directory with another server.
+    Server,
+    /// A one-off command: uses the cluster a server is running, or runs it for itself.
+    Command,
+}
+
+/// A running database for this process, with the embedded cluster it owns (if any).
+#[derive(Debug)]
+pub struct Database {
+    /// The connection pool.
+    pub pool: PgPool,
+    owned_cluster: Option<EmbeddedPg>,
+    // Held for the life of the process; dropping it releases the data directory.
+    _lock: Option<File>,
+}
+
+impl Database {
+    /// Connects to `DATABASE_URL`, or starts (or joins) the embedded cluster, then migrates.
+    pub async fn open(config: &Config, role: Role) -> Result<Self> {
+        let (url, owned_cluster, lock) = match &config.database_url {
+            Some(url) => (url.clone(), None, None),
+            None => open_embedded(&config.data_dir, role).await?,
+        };
+        let pool = connect(&url, config.pool_size).await?;
+        migrate(&pool).await?;
+        Ok(Self {
+            pool,
+            owned_cluster,
+            _lock: lock,
+        })
+    }
+
+    /// Closes the pool and stops the embedded cluster if this process started it.
+    pub async fn shutdown(self) -> Result<()> {
+        self.pool.close().await;
+        if let Some(cluster) = &self.owned_cluster {
+            cluster.stop().await?;
+        }
+        Ok(())
+    }
+}
+
+/// Opens a pool whose connection attempts give up quickly, so that an unreachable database
+/// makes requests fail fast instead of hanging.
+pub async fn connect(url: &str, pool_size: u32) -> Result<PgPool> {
+    let options: PgConnectOptions = url.parse().context("DATABASE_URL is not a valid URL")?;
+    let options = options.application_name("warmline");
+    PgPoolOptions::new()
+        .max_connections(pool_size)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect_with(options)
+        .await
+        .context("could not connect to PostgreSQL")
+}
+
+/// Applies the migrations in `migrations/` that have not run yet.
+pub async fn migrate(pool: &PgPool) -> Result<()> {
+    sqlx::migrate!()
+        .run(pool)
+        .await
+        .context("could not apply database migrations")
+}
+
+async fn open_embedded(
+    data_dir: &Path,
+    role: Role,
+) -> Result<(String, Option<EmbeddedPg>, Option<File>)> {
+    fs::create_dir_all(data_dir)
+        .with_context(|| format!("could not create the data directory {}", data_dir.display()))?;
+    let cluster = EmbeddedPg::new(&data_dir.join("postgres"))?;
+    let url = cluster.url(embedded_pg::DATABASE);
+    let lock_path = data_dir.join("warmline.lock");
+    match try_lock(&lock_path, role)? {
+        Some(lock) => {
+            cluster.start(ClusterOptions::default()).await?;
+            cluster.ensure_database(embedded_pg::DATABASE).await?;
+            Ok((url, Some(cluster), Some(lock)))
+        }
+        None => {
+            let holder = read_holder(&lock_path);
+            if role == Role::Server {
+                bail!(
+                    "another Warmline process ({holder}) is using the data directory {}. Stop it \
+                     first, or give this server its own WARMLINE_DATA_DIR.",
+                    data_dir.display()
+                );
+            }
+            if !cluster.is_running() {
+                bail!(
+                    "another Warmline process ({holder}) holds the data directory {} but its \
+                     database is not running yet; try again in a moment.",
+                    data_dir.display()
+                );
+            }
+            tracing::info!(%holder, "using the database of the running Warmline process");
+            Ok((url, None, None))
+        }
+    }
+}
+
+/// Takes the data directory's lock, writing our pid and role into it, or returns `None` when
+/// another process holds it.
+fn try_lock(path: &PathBuf, role: Role) -> Result<Option<File>> {
+    let mut file = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .with_context(|| format!("could not open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {
+            let what = match role {
+                Role::Server => "warmline serve",
+                Role::Command => "a warmline command",
+            };
+            file.set_len(0)?;
+            file.rewind()?;
+            writeln!(file, "pid {}, {what}", std::process::id())?;
+            Ok(Some(file))
+        }
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("could not lock {}", path.display()))
+        }
+    }
+}
+
+fn read_holder(path: &Path) -> String {
+    let mut text = String::new();
+    if let Ok(mut file) = File::open(path) {
+        let _ = file.read_to_string(&mut text);
+    }
+    match text.trim() {
+        "" => "unknown pid".to_string(),
+        t => t.to_string(),
+    }
+}

@@ -1,0 +1,24 @@
+//! Warmline, a referral-selling CRM server. A short tour of the code:
+
+/// The command line: `serve`, `migrate`, ….
+pub mod cli;
+/// Settings from flags and the environment.
+pub mod config;
+/// The database: pool, migrations, and where the server comes from.
+pub mod db;
+/// A private PostgreSQL cluster run from the system's server binaries.
+pub mod embedded_pg;
+/// `/healthz` and `/readyz`.
+pub mod health;
+/// The home page.
+pub mod home;
+/// `warmline serve`: HTTP, background tasks and orderly shutdown.
+pub mod server;
+/// State shared by all handlers.
+pub mod state;
+/// Logging setup.
+pub mod telemetry;
+/// Shared web glue: the router, layers, errors, page context and static assets.
+pub mod web;
+
+pub use web::app;

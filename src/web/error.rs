@@ -1,0 +1,175 @@
+//! One error type for every handler, and the one place error responses are rendered: an HTML
+//! page for browsers, `application/problem+json` under `/api/`.
+
+use std::any::Any;
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::page::PageContext;
+
+/// The result of a handler.
+pub type AppResult<T> = Result<T, AppError>;
+
+/// Everything a handler can fail with. Database and internal errors are logged once, here,
+/// and shown to the user only as a generic message.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The record does not exist or the caller may not see it: both answer 404.
+    #[error("not found")]
+    NotFound,
+    /// The request is malformed; the message is safe to show.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The caller is not allowed to do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// A database error.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Anything else that went wrong on our side.
+    #[error("internal error: {0:#}")]
+    Internal(#[from] anyhow::Error),
+}
+
+/// A message for the user, carried from [`AppError`] to [`render_errors`].
+#[derive(Debug, Clone)]
+struct ErrorDetail(String);
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, detail) = match &self {
+            Self::NotFound | Self::Database(sqlx::Error::RowNotFound) => {
+                (StatusCode::NOT_FOUND, None)
+            }
+            Self::BadRequest(message) => (StatusCode::BAD_REQUEST, Some(message.clone())),
+            Self::Forbidden => (StatusCode::FORBIDDEN, None),
+            Self::Database(_) | Self::Internal(_) => {
+                tracing::error!(error = %self, "request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, None)
+            }
+        };
+        let mut response = status.into_response();
+        if let Some(detail) = detail {
+            response.extensions_mut().insert(ErrorDetail(detail));
+        }
+        response
+    }
+}
+
+/// The fallback route.
+pub async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+/// Answers a panic with a bare 500; [`render_errors`] gives it its page.
+pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(panic = message, "a handler panicked");
+    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+}
+
+/// The error page.
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    ctx: PageContext,
+    status: u16,
+    title: String,
+    detail: Option<String>,
+}
+
+/// Gives every error response that is not already a page (from [`AppError`], the router's
+/// 404 and 405, the body limit's 413, the timeout's 503, a panic's 500) its proper body.
+/// Responses that carry their own HTML or JSON, such as a re-rendered form, pass untouched.
+pub async fn render_errors(request: Request, next: Next) -> Response {
+    let wants_json = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || has_own_body(&response) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let detail = match parts.extensions.get::<ErrorDetail>() {
+        Some(ErrorDetail(detail)) => Some(detail.clone()),
+        None => rejection_text(status, &parts.headers, body).await,
+    }
+    .or_else(|| default_detail(status).map(str::to_string));
+    let title = status.canonical_reason().unwrap_or("Error").to_string();
+    // Keep headers such as Allow and Retry-After; the body and its type are replaced.
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let (content_type, body) = if wants_json {
+        let problem = json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail });
+        ("application/problem+json", problem.to_string())
+    } else {
+        let page = ErrorPage {
+            ctx: PageContext::default(),
+            status: status.as_u16(),
+            title,
+            detail,
+        };
+        let html = page.render().unwrap_or_else(|error| {
+            tracing::error!(%error, "could not render the error page");
+            "Something went wrong.".to_string()
+        });
+        ("text/html; charset=utf-8", html)
+    };
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    Response::from_parts(parts, Body::from(body))
+}
+
+fn has_own_body(response: &Response) -> bool {
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    !content_type.is_empty() && !content_type.starts_with("text/plain")
+}
+
+/// A client error's plain-text body: an extractor's rejection, which describes the request,
+/// not our internals. Server errors never show their body.
+async fn rejection_text(status: StatusCode, headers: &HeaderMap, body: Body) -> Option<String> {
+    if status.is_server_error() || !is_plain_text(headers) {
+        return None;
+    }
+    let bytes = axum::body::to_bytes(body, 4096).await.ok()?;
+    let text = String::from_utf8_lossy(&bytes).trim().to_string();
+    (!text.is_empty()).then_some(text)
+}
+
+fn is_plain_text(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"))
+}
+
+fn default_detail(status: StatusCode) -> Option<&'static str> {
+    Some(match status {
+        StatusCode::NOT_FOUND => {
+            "There is nothing here. The link may be old, or the record may not be yours to see."
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => "What you sent is larger than this server accepts.",
+        StatusCode::SERVICE_UNAVAILABLE => {
+            "The server is busy or could not finish in time. Please try again in a moment."
+        }
+        StatusCode::INTERNAL_SERVER_ERROR => {
+            "Something went wrong on our side. It has been logged; please try again."
+        }
+        StatusCode::METHOD_NOT_ALLOWED => "That action is not available here.",
+        StatusCode::FORBIDDEN => "You are not allowed to do that.",
+        _ => return None,
+    })
+}

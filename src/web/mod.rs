@@ -1,0 +1,77 @@
+//! Shared web glue: the route table, the layers every request passes, errors, the page
+//! context templates are rendered with, and static assets.
+
+mod assets;
+mod error;
+mod page;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
+use axum::middleware;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::{AppError, AppResult};
+pub use page::{Flash, FlashKind, PageContext, redirect_with_flash};
+
+use crate::state::AppState;
+
+/// The content security policy: no inline script or style, nothing from other origins.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'";
+
+/// Builds the whole application: every route, behind every layer. Tests drive this router
+/// directly; `serve` puts it on a socket.
+pub fn app(state: AppState) -> Router {
+    let body_limit = state.config.body_limit;
+    let timeout = state.config.request_timeout();
+    let request_id = HeaderName::from_static("x-request-id");
+
+    Router::new()
+        .merge(crate::home::router())
+        .merge(crate::health::router())
+        .merge(assets::router())
+        .fallback(error::not_found)
+        .layer(
+            // Top to bottom: the order a request passes through.
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                        let id = req
+                            .headers()
+                            .get("x-request-id")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("-");
+                        tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request.id = %id)
+                    }),
+                )
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(security_header(header::CONTENT_SECURITY_POLICY, CSP))
+                .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .layer(security_header(header::REFERRER_POLICY, "same-origin"))
+                .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+                .layer(CompressionLayer::new())
+                .layer(middleware::from_fn(page::clear_shown_flash))
+                .layer(middleware::from_fn(error::render_errors))
+                .layer(CatchPanicLayer::custom(error::panic_response))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    timeout,
+                ))
+                .layer(RequestBodyLimitLayer::new(body_limit))
+                .layer(DefaultBodyLimit::max(body_limit)),
+        )
+        .with_state(state)
+}
+
+fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}

@@ -1,0 +1,113 @@
+//! What every page is rendered with (the page context), and flash messages: a one-time
+//! notice carried across a redirect in a short-lived cookie.
+
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+const FLASH_COOKIE: &str = "warmline_flash";
+
+/// Data the base template needs on every page. Page structs hold one as `ctx`.
+#[derive(Debug, Clone, Default)]
+pub struct PageContext {
+    /// A notice left by the previous request, shown once.
+    pub flash: Option<Flash>,
+}
+
+impl PageContext {
+    /// Appended to asset URLs so browsers fetch them again after an upgrade.
+    pub fn asset_version(&self) -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageContext {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self {
+            flash: read_flash(&parts.headers),
+        })
+    }
+}
+
+/// How a flash message is styled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlashKind {
+    /// Something worked.
+    Success,
+    /// Something to know.
+    Info,
+    /// Something did not work.
+    Error,
+}
+
+impl FlashKind {
+    /// The CSS class suffix.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Info => "info",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// A one-time message for the next page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Flash {
+    /// Its style.
+    pub kind: FlashKind,
+    /// Its text (escaped when rendered).
+    pub message: String,
+}
+
+/// A 303 redirect to `to` that shows `message` on the page it lands on.
+pub fn redirect_with_flash(to: &str, kind: FlashKind, message: &str) -> Response {
+    let flash = Flash {
+        kind,
+        message: message.chars().take(500).collect(),
+    };
+    let value = serde_urlencoded::to_string(&flash).unwrap_or_default();
+    let cookie = format!("{FLASH_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=120");
+    let mut response =
+        (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+fn read_flash(headers: &HeaderMap) -> Option<Flash> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == FLASH_COOKIE)
+        .and_then(|(_, value)| serde_urlencoded::from_str(value).ok())
+}
+
+/// Once a page has shown the flash, expire its cookie. Only HTML pages count, so a stylesheet
+/// or a background request cannot swallow a message before the user sees it.
+pub async fn clear_shown_flash(request: Request, next: Next) -> Response {
+    let had_flash = read_flash(request.headers()).is_some();
+    let mut response = next.run(request).await;
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if had_flash && is_page && !response.status().is_redirection() {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            HeaderValue::from_static("warmline_flash=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+        );
+    }
+    response
+}
