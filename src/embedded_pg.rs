@@ -13,11 +13,12 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use tokio::process::Command;
 
 /// The port number only names the socket file (`.s.PGSQL.5432`); nothing listens on TCP.
@@ -149,6 +150,32 @@ impl EmbeddedPg {
             .ok()
             .and_then(|text| text.lines().next()?.trim().parse::<u32>().ok())
             .is_some_and(is_live_postgres)
+    }
+
+    /// For throwaway clusters (tests): a small watchdog process stops the cluster and deletes
+    /// `remove` once process `pid` has exited, however it exits.
+    pub fn stop_and_remove_after(&self, pid: u32, remove: &Path) -> Result<()> {
+        let quote = |p: &Path| format!("'{}'", p.display().to_string().replace('\'', "'\\''"));
+        let pg_ctl = quote(&self.bindir.join("pg_ctl"));
+        let as_owner = match &self.run_as {
+            Some(user) => format!("runuser -u {user} -- "),
+            None => String::new(),
+        };
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; \
+             {as_owner}{pg_ctl} -D {dir} -m immediate -w stop >/dev/null 2>&1; rm -rf {remove}",
+            dir = quote(&self.cluster_dir),
+            remove = quote(remove),
+        );
+        std::process::Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .context("could not start the cluster's watchdog")?;
+        Ok(())
     }
 
     /// Creates the database Warmline uses, if it does not exist yet.
@@ -327,29 +354,16 @@ impl EmbeddedPg {
 /// Finds the directory holding `initdb`, `pg_ctl` and `postgres`: `pg_config --bindir`, then
 /// `PATH`, then `/usr/lib/postgresql/*/bin`, newest version first.
 pub fn find_bindir() -> Result<PathBuf> {
-    let has_server = |dir: &Path| {
-        ["initdb", "pg_ctl", "postgres"]
-            .iter()
-            .all(|b| dir.join(b).is_file())
-    };
+    let mut candidates = Vec::new();
     if let Ok(out) = std::process::Command::new("pg_config")
         .arg("--bindir")
         .output()
+        && out.status.success()
     {
-        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-        if out.status.success() && has_server(&dir) {
-            return Ok(dir);
-        }
+        candidates.push(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
     }
     if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
-            if has_server(&dir) {
-                // A symlinked initdb (as in /usr/local/bin) must run from its real directory
-                // to find its share files.
-                let real = fs::canonicalize(dir.join("initdb"))?;
-                return Ok(real.parent().map(Path::to_path_buf).unwrap_or(dir));
-            }
-        }
+        candidates.extend(std::env::split_paths(&path));
     }
     let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
         .into_iter()
@@ -359,17 +373,30 @@ pub fn find_bindir() -> Result<PathBuf> {
             let version = e.file_name().to_str()?.parse::<u32>().ok()?;
             Some((version, e.path().join("bin")))
         })
-        .filter(|(_, dir)| has_server(dir))
         .collect();
-    versions.sort();
-    versions.pop().map(|(_, dir)| dir).ok_or_else(|| {
-        anyhow!(
-            "PostgreSQL server binaries (initdb, pg_ctl, postgres) were not found via pg_config, \
-             PATH or /usr/lib/postgresql/*/bin. Install them (Debian/Ubuntu: \
-             `apt-get install postgresql`), or set DATABASE_URL to use an existing PostgreSQL \
-             server."
-        )
-    })
+    versions.sort_by(|a, b| b.cmp(a));
+    candidates.extend(versions.into_iter().map(|(_, dir)| dir));
+    find_bindir_among(&candidates)
+}
+
+/// The first of `candidates` that holds the server binaries, resolved through symlinks (an
+/// `initdb` linked into `/usr/local/bin` must run from its real directory to find its files).
+pub fn find_bindir_among(candidates: &[PathBuf]) -> Result<PathBuf> {
+    let has_server = |dir: &Path| {
+        ["initdb", "pg_ctl", "postgres"]
+            .iter()
+            .all(|b| dir.join(b).is_file())
+    };
+    if let Some(dir) = candidates.iter().find(|d| has_server(d)) {
+        let real = fs::canonicalize(dir.join("initdb"))?;
+        return Ok(real.parent().map_or_else(|| dir.clone(), Path::to_path_buf));
+    }
+    bail!(
+        "PostgreSQL server binaries (initdb, pg_ctl, postgres) were not found via pg_config, \
+         PATH or /usr/lib/postgresql/*/bin. Install them (Debian/Ubuntu: \
+         `apt-get install postgresql`), or set DATABASE_URL to use an existing PostgreSQL \
+         server."
+    )
 }
 
 /// Where the socket lives: inside the cluster directory, private to it, unless that path is

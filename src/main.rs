@@ -6,6 +6,8 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // A local .env file may set the environment variables documented in .env.example.
+    let _ = dotenvy::dotenv();
     let cli = warmline::cli::Cli::parse();
     warmline::telemetry::init();
     match warmline::cli::run(cli).await {

@@ -99,11 +99,15 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let detail = match parts.extensions.get::<ErrorDetail>() {
-        Some(ErrorDetail(detail)) => Some(detail.clone()),
-        None => rejection_text(status, &parts.headers, body).await,
-    }
-    .or_else(|| default_detail(status).map(str::to_string));
+    // Our own message first, then our wording for the status, then an extractor's rejection.
+    let detail = match (
+        parts.extensions.get::<ErrorDetail>(),
+        default_detail(status),
+    ) {
+        (Some(ErrorDetail(detail)), _) => Some(detail.clone()),
+        (None, Some(default)) => Some(default.to_string()),
+        (None, None) => rejection_text(status, &parts.headers, body).await,
+    };
     let title = status.canonical_reason().unwrap_or("Error").to_string();
     // Keep headers such as Allow and Retry-After; the body and its type are replaced.
     parts.headers.remove(header::CONTENT_LENGTH);

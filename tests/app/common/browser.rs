@@ -1,0 +1,141 @@
+//! Headless Chromium against the application on a real socket.
+//!
+//! Driven from Rust over WebDriver (fantoccini and Debian's chromedriver) rather than through
+//! Playwright from npm: the browser tests stay in the one test binary, share its database
+//! helpers, and need no Node tooling.
+
+use std::net::TcpListener as StdListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder};
+use serde_json::json;
+use tokio::process::{Child, Command};
+use warmline::config::Config;
+use warmline::state::AppState;
+
+use super::{fresh_database, temp_dir};
+
+const CHROMEDRIVER: &str = "chromedriver";
+const CHROMIUM_CANDIDATES: [&str; 2] = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
+
+/// A served application and a browser session pointed at it.
+pub struct Browser {
+    pub client: Client,
+    pub base: String,
+    _driver: Child,
+}
+
+impl Browser {
+    /// Serves a fresh application and opens a browser session. Without Chromium this returns
+    /// `None` after saying so, or fails when `CI=true`: CI never skips browser tests silently.
+    pub async fn start_server_and_browser() -> Option<Self> {
+        let (Some(chromium), Some(chromedriver)) = (find_chromium(), find_on_path(CHROMEDRIVER))
+        else {
+            let message = "browser test needs Chromium and chromedriver \
+                           (Debian: apt-get install chromium chromium-driver)";
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
+            eprintln!("SKIPPED: {message}");
+            return None;
+        };
+
+        let (pool, url) = fresh_database().await;
+        let router = warmline::app(AppState::new(pool, Config::for_database(Some(url))));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+
+        let port = free_port();
+        let driver = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start chromedriver");
+        let profile = temp_dir("chromium-profile");
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--no-first-run", "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }
+        });
+        let capabilities = match capabilities {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!(),
+        };
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let mut last_error = String::new();
+        for _ in 0..100 {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(capabilities.clone())
+                .connect(&webdriver)
+                .await
+            {
+                Ok(client) => {
+                    return Some(Self {
+                        client,
+                        base,
+                        _driver: driver,
+                    });
+                }
+                Err(e) => last_error = e.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("could not open a browser session: {last_error}");
+    }
+
+    /// The absolute URL of `path` on the served application.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Resizes the window, e.g. to a phone's 375 px.
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.client.set_window_size(width, height).await.unwrap();
+    }
+
+    /// Saves a screenshot as `target/screenshots/{name}.png`.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.expect("take a screenshot");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).unwrap();
+        path
+    }
+
+    /// Ends the browser session.
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+fn find_chromium() -> Option<PathBuf> {
+    CHROMIUM_CANDIDATES
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+        .or_else(|| find_on_path("chromium"))
+}
+
+fn find_on_path(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}

@@ -1,0 +1,115 @@
+//! Test support: one throwaway PostgreSQL cluster per test run, a fresh database per test,
+//! and helpers to send requests and check responses.
+
+pub mod browser;
+pub mod http;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use axum::Router;
+use sqlx::PgPool;
+use tokio::sync::OnceCell;
+use warmline::config::Config;
+use warmline::embedded_pg::{ClusterOptions, EmbeddedPg};
+use warmline::state::AppState;
+
+/// The migrated database every test database is copied from.
+const TEMPLATE: &str = "warmline_template";
+
+/// The run's cluster, started on first use and stopped by a watchdog when the run ends.
+pub struct TestCluster {
+    pub pg: EmbeddedPg,
+}
+
+static CLUSTER: OnceCell<TestCluster> = OnceCell::const_new();
+static NEXT_DB: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh directory under the system's temporary directory, reachable by the `postgres`
+/// system user when the tests run as root.
+pub fn temp_dir(label: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "warmline-test-{label}-{}-{}",
+        std::process::id(),
+        NEXT_DB.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).expect("create a temporary directory");
+    dir
+}
+
+/// Starts a throwaway cluster under `dir` that is stopped and deleted once this test process
+/// exits, even if it panics or is killed.
+pub async fn start_cluster(dir: &std::path::Path) -> EmbeddedPg {
+    let pg = EmbeddedPg::new(&dir.join("pg")).expect("PostgreSQL server binaries");
+    pg.stop_and_remove_after(std::process::id(), dir)
+        .expect("watchdog");
+    pg.start(ClusterOptions { ephemeral: true })
+        .await
+        .expect("start a throwaway PostgreSQL cluster");
+    pg
+}
+
+async fn cluster() -> &'static TestCluster {
+    CLUSTER
+        .get_or_init(|| async {
+            warmline::telemetry::init();
+            let pg = start_cluster(&temp_dir("cluster")).await;
+            pg.ensure_database(TEMPLATE)
+                .await
+                .expect("template database");
+            let pool = warmline::db::connect(&pg.url(TEMPLATE), 2)
+                .await
+                .expect("connect to the template");
+            warmline::db::migrate(&pool)
+                .await
+                .expect("migrate the template");
+            pool.close().await;
+            TestCluster { pg }
+        })
+        .await
+}
+
+/// A fresh, migrated database of its own for one test.
+pub async fn fresh_database() -> (PgPool, String) {
+    let cluster = cluster().await;
+    let name = format!(
+        "test_{}_{}",
+        std::process::id(),
+        NEXT_DB.fetch_add(1, Ordering::Relaxed)
+    );
+    let admin = warmline::db::connect(&cluster.pg.url("postgres"), 1)
+        .await
+        .expect("connect to the cluster");
+    sqlx::query(&format!("create database {name} template {TEMPLATE}"))
+        .execute(&admin)
+        .await
+        .expect("create a test database");
+    admin.close().await;
+    let url = cluster.pg.url(&name);
+    let pool = warmline::db::connect(&url, 5)
+        .await
+        .expect("connect to the test database");
+    (pool, url)
+}
+
+/// The application wired to its own database, driven without a socket.
+pub struct TestApp {
+    pub router: Router,
+    pub pool: PgPool,
+}
+
+impl TestApp {
+    /// A new application over a fresh database, with default settings.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// A new application whose configuration `adjust` may change first.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let (pool, url) = fresh_database().await;
+        let mut config = Config::for_database(Some(url.clone()));
+        adjust(&mut config);
+        let router = warmline::app(AppState::new(pool.clone(), config));
+        Self { router, pool }
+    }
+}

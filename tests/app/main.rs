@@ -1,0 +1,9 @@
+//! Warmline's test suite: one binary, each module a feature, every test over HTTP against a
+//! real PostgreSQL (a throwaway cluster per run, a fresh database per test).
+
+mod browser;
+mod common;
+mod embedded;
+mod health;
+mod server;
+mod web_shell;
