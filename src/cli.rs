@@ -2,11 +2,12 @@
 
 use std::net::SocketAddr;
 
-use anyhow::Result;
+use anyhow::{Context, Result, anyhow, bail};
 use clap::{Parser, Subcommand};
 
+use crate::accounts::service::{self, NewUserInput};
 use crate::config::{Config, DEFAULT_BIND, parse_bind};
-use crate::db::{Database, Role};
+use crate::db::{self, Database, Role};
 
 /// Warmline: a referral-selling CRM server.
 #[derive(Debug, Parser)]
@@ -32,6 +33,58 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        /// Login e-mail address.
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// rep, manager or admin.
+        #[arg(long)]
+        role: String,
+        /// E-mail address of the manager the user reports to.
+        #[arg(long)]
+        manager: Option<String>,
+        /// IANA time zone, e.g. Europe/Berlin.
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+        /// Asks per week the user aims for.
+        #[arg(long, default_value_t = 5)]
+        weekly_target: i32,
+        /// Read the password from standard input (required: passwords never go on the
+        /// command line, where other users can see them).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user and print it once.
+    Create {
+        /// The user's e-mail address.
+        #[arg(long)]
+        email: String,
+        /// What the token is for.
+        #[arg(long)]
+        name: String,
+    },
 }
 
 /// Runs one parsed command line.
@@ -44,5 +97,80 @@ pub async fn run(cli: Cli) -> Result<()> {
             println!("migrations are up to date");
             db.shutdown().await
         }
+        Command::User { command } => {
+            let db = Database::open(&cli.config, Role::Command).await?;
+            let result = run_user(&db, command).await;
+            db.shutdown().await?;
+            result
+        }
+        Command::Token { command } => {
+            let db = Database::open(&cli.config, Role::Command).await?;
+            let result = run_token(&db, command).await;
+            db.shutdown().await?;
+            result
+        }
     }
+}
+
+async fn run_user(db: &Database, command: UserCommand) -> Result<()> {
+    let UserCommand::Add {
+        email,
+        name,
+        role,
+        manager,
+        time_zone,
+        weekly_target,
+        password_stdin: _,
+    } = command;
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .context("could not read the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']).to_string();
+    let manager_id = match manager {
+        Some(manager) => db::users::id_by_email(&db.pool, &manager)
+            .await?
+            .ok_or_else(|| anyhow!("no user has the e-mail address {manager}"))?
+            .to_string(),
+        None => String::new(),
+    };
+    let input = NewUserInput {
+        email,
+        name,
+        role,
+        manager_id,
+        weekly_ask_target: weekly_target.to_string(),
+        time_zone,
+        password,
+    };
+    match service::add_user(&db.pool, None, &input)
+        .await
+        .map_err(|e| anyhow!("{e}"))?
+    {
+        Ok(id) => {
+            println!("added user {id} <{}>", input.email.trim());
+            Ok(())
+        }
+        Err(errors) => {
+            let lines: Vec<String> = errors.iter().map(|(f, m)| format!("  {f}: {m}")).collect();
+            bail!("the user was not added:\n{}", lines.join("\n"))
+        }
+    }
+}
+
+async fn run_token(db: &Database, command: TokenCommand) -> Result<()> {
+    let TokenCommand::Create { email, name } = command;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        bail!("--name must be 1 to 100 characters");
+    }
+    let user = db::users::id_by_email(&db.pool, &email)
+        .await?
+        .ok_or_else(|| anyhow!("no user has the e-mail address {email}"))?;
+    let token = service::issue_token(&db.pool, user, name)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    println!("{token}");
+    eprintln!("This token is shown once. Store it now; Warmline keeps only its hash.");
+    Ok(())
 }

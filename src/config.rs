@@ -18,27 +18,53 @@ pub struct Config {
     #[arg(
         long,
         env = "WARMLINE_DATA_DIR",
-        default_value = "./warmline-data",
+        default_value = DEFAULT_DATA_DIR,
         global = true
     )]
     pub data_dir: PathBuf,
 
     /// Largest number of open database connections.
-    #[arg(long, env = "WARMLINE_POOL_SIZE", default_value_t = 10, global = true)]
+    #[arg(long, env = "WARMLINE_POOL_SIZE", default_value_t = DEFAULT_POOL_SIZE, global = true)]
     pub pool_size: u32,
 
     /// Seconds a request may take before it is answered with 503.
     #[arg(
         long,
         env = "WARMLINE_REQUEST_TIMEOUT",
-        default_value_t = 30,
+        default_value_t = DEFAULT_REQUEST_TIMEOUT_SECS,
         global = true
     )]
     pub request_timeout_secs: u64,
 
     /// Largest request body in bytes; larger ones get 413.
-    #[arg(long, env = "WARMLINE_BODY_LIMIT", default_value_t = 2 * 1024 * 1024, global = true)]
+    #[arg(long, env = "WARMLINE_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT, global = true)]
     pub body_limit: usize,
+
+    /// Mark the session cookie `Secure` (serve over HTTPS, usually behind a proxy).
+    #[arg(
+        long,
+        env = "WARMLINE_SECURE_COOKIES",
+        default_value_t = false,
+        global = true
+    )]
+    pub secure_cookies: bool,
+
+    /// Trust `X-Forwarded-For` from a reverse proxy for the client's address.
+    #[arg(
+        long,
+        env = "WARMLINE_TRUST_PROXY",
+        default_value_t = false,
+        global = true
+    )]
+    pub trust_proxy: bool,
+
+    /// Minutes without a request after which a session ends.
+    #[arg(long, env = "WARMLINE_SESSION_IDLE_MINUTES", default_value_t = DEFAULT_SESSION_IDLE_MINUTES, global = true)]
+    pub session_idle_minutes: i64,
+
+    /// Hours after login at which a session ends, however active.
+    #[arg(long, env = "WARMLINE_SESSION_MAX_HOURS", default_value_t = DEFAULT_SESSION_MAX_HOURS, global = true)]
+    pub session_max_hours: i64,
 }
 
 impl Config {
@@ -47,17 +73,39 @@ impl Config {
         Duration::from_secs(self.request_timeout_secs)
     }
 
-    /// Defaults for tests and embedding: no `DATABASE_URL`, the usual limits.
+    /// How long an idle session lives.
+    pub fn session_idle(&self) -> time::Duration {
+        time::Duration::minutes(self.session_idle_minutes.max(1))
+    }
+
+    /// How long any session lives after login.
+    pub fn session_absolute_lifetime(&self) -> time::Duration {
+        time::Duration::hours(self.session_max_hours.max(1))
+    }
+
+    /// The documented defaults (ignoring the environment), with the given database: for
+    /// tests and embedding.
     pub fn for_database(database_url: Option<String>) -> Self {
         Self {
             database_url,
-            data_dir: PathBuf::from("./warmline-data"),
-            pool_size: 10,
-            request_timeout_secs: 30,
-            body_limit: 2 * 1024 * 1024,
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            pool_size: DEFAULT_POOL_SIZE,
+            request_timeout_secs: DEFAULT_REQUEST_TIMEOUT_SECS,
+            body_limit: DEFAULT_BODY_LIMIT,
+            secure_cookies: false,
+            trust_proxy: false,
+            session_idle_minutes: DEFAULT_SESSION_IDLE_MINUTES,
+            session_max_hours: DEFAULT_SESSION_MAX_HOURS,
         }
     }
 }
+
+const DEFAULT_DATA_DIR: &str = "./warmline-data";
+const DEFAULT_POOL_SIZE: u32 = 10;
+const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
+const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
+const DEFAULT_SESSION_IDLE_MINUTES: i64 = 12 * 60;
+const DEFAULT_SESSION_MAX_HOURS: i64 = 7 * 24;
 
 // The database URL may carry a password: never print it.
 impl fmt::Debug for Config {
@@ -71,6 +119,10 @@ impl fmt::Debug for Config {
             .field("pool_size", &self.pool_size)
             .field("request_timeout_secs", &self.request_timeout_secs)
             .field("body_limit", &self.body_limit)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("trust_proxy", &self.trust_proxy)
+            .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("session_max_hours", &self.session_max_hours)
             .finish()
     }
 }

@@ -1,5 +1,9 @@
 //! Warmline, a referral-selling CRM server. A short tour of the code:
 
+/// Accounts: setup, login, users, passwords.
+pub mod accounts;
+/// The JSON API under `/api/v1`.
+pub mod api;
 /// The command line: `serve`, `migrate`, ….
 pub mod cli;
 /// Settings from flags and the environment.
@@ -14,8 +18,12 @@ pub mod health;
 pub mod home;
 /// `warmline serve`: HTTP, background tasks and orderly shutdown.
 pub mod server;
+/// `/settings`: profile, password, sessions, API tokens.
+pub mod settings;
 /// State shared by all handlers.
 pub mod state;
+/// `/team`: users, roles, managers and targets (admins).
+pub mod team;
 /// Logging setup.
 pub mod telemetry;
 /// Shared web glue: the router, layers, errors, page context and static assets.

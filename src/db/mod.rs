@@ -1,6 +1,11 @@
 //! The database: where it comes from (an external server or the embedded cluster), the
 //! connection pool, and migrations. Queries live beside this file, one file per table family.
 
+pub mod audit;
+pub mod login_failures;
+pub mod tokens;
+pub mod users;
+
 use std::fs::{self, File};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -59,6 +64,13 @@ impl Database {
     }
 }
 
+/// Whether `error` is a violation of the unique index or constraint named `name`.
+pub fn is_unique_violation(error: &sqlx::Error, name: &str) -> bool {
+    error
+        .as_database_error()
+        .is_some_and(|e| e.is_unique_violation() && e.constraint() == Some(name))
+}
+
 /// Opens a pool whose connection attempts give up quickly, so that an unreachable database
 /// makes requests fail fast instead of hanging.
 pub async fn connect(url: &str, pool_size: u32) -> Result<PgPool> {
@@ -72,12 +84,17 @@ pub async fn connect(url: &str, pool_size: u32) -> Result<PgPool> {
         .context("could not connect to PostgreSQL")
 }
 
-/// Applies the migrations in `migrations/` that have not run yet.
+/// Applies the migrations in `migrations/` that have not run yet, and creates the session
+/// store's table.
 pub async fn migrate(pool: &PgPool) -> Result<()> {
     sqlx::migrate!()
         .run(pool)
         .await
-        .context("could not apply database migrations")
+        .context("could not apply database migrations")?;
+    tower_sessions_sqlx_store::PostgresStore::new(pool.clone())
+        .migrate()
+        .await
+        .context("could not create the session table")
 }
 
 async fn open_embedded(

@@ -29,6 +29,15 @@ pub enum AppError {
     /// The caller is not allowed to do this.
     #[error("forbidden")]
     Forbidden,
+    /// A state-changing request without the session's CSRF token, or from another site.
+    #[error("csrf token missing or invalid")]
+    CsrfRejected,
+    /// Too many attempts; try again after this many seconds.
+    #[error("too many requests")]
+    TooManyRequests {
+        /// Seconds until the next attempt can succeed.
+        retry_after_secs: i64,
+    },
     /// A database error.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -49,6 +58,28 @@ impl IntoResponse for AppError {
             }
             Self::BadRequest(message) => (StatusCode::BAD_REQUEST, Some(message.clone())),
             Self::Forbidden => (StatusCode::FORBIDDEN, None),
+            Self::CsrfRejected => (
+                StatusCode::FORBIDDEN,
+                Some(
+                    "This form has expired or did not come from Warmline. Go back, reload the \
+                     page and try again."
+                        .to_string(),
+                ),
+            ),
+            Self::TooManyRequests { retry_after_secs } => {
+                let minutes = (retry_after_secs + 59) / 60;
+                let detail = format!(
+                    "Too many failed attempts. Wait {minutes} minute{} and try again.",
+                    if minutes == 1 { "" } else { "s" }
+                );
+                let mut response = (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(header::RETRY_AFTER, (*retry_after_secs).max(1).to_string())],
+                )
+                    .into_response();
+                response.extensions_mut().insert(ErrorDetail(detail));
+                return response;
+            }
             Self::Database(_) | Self::Internal(_) => {
                 tracing::error!(error = %self, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, None)

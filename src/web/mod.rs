@@ -2,13 +2,18 @@
 //! context templates are rendered with, and static assets.
 
 mod assets;
+pub mod auth;
+pub mod csrf;
 mod error;
+pub mod form;
 mod page;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
 use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum_login::AuthManagerLayerBuilder;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -17,9 +22,12 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
 
 pub use error::{AppError, AppResult};
-pub use page::{Flash, FlashKind, PageContext, redirect_with_flash};
+pub use page::{Flash, FlashKind, NavUser, PageContext, redirect_with_flash};
 
 use crate::state::AppState;
 
@@ -35,7 +43,8 @@ pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
 
     Router::new()
-        .merge(crate::home::router())
+        .merge(pages(&state))
+        .merge(crate::api::router())
         .merge(crate::health::router())
         .merge(assets::router())
         .fallback(error::not_found)
@@ -72,6 +81,46 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The pages people use: behind the session, the login, the absolute session lifetime and
+/// CSRF protection. Health checks and static files stay outside, so they never touch the
+/// session store.
+fn pages(state: &AppState) -> Router<AppState> {
+    let config = &state.config;
+    let sessions = SessionManagerLayer::new(PostgresStore::new(state.pool.clone()))
+        .with_name("warmline_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(config.session_idle()));
+    let login = AuthManagerLayerBuilder::new(
+        crate::accounts::backend::Backend::new(state.pool.clone()),
+        sessions,
+    )
+    .build();
+    Router::new()
+        .merge(crate::home::router())
+        .merge(crate::accounts::router())
+        .merge(crate::team::router())
+        .merge(crate::settings::router())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            csrf::verify_csrf,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::enforce_absolute_lifetime,
+        ))
+        .layer(login)
+}
+
 fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+/// Renders a page with a status: 200 for a page, 422 for a form sent back with its errors.
+pub fn render(status: StatusCode, page: &impl askama::Template) -> AppResult<Response> {
+    let html = page
+        .render()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("template: {e}")))?;
+    Ok((status, axum::response::Html(html)).into_response())
 }

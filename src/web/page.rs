@@ -7,6 +7,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use super::auth::AuthSession;
+use super::{AppError, csrf};
+use crate::accounts::model::Role;
 
 const FLASH_COOKIE: &str = "warmline_flash";
 
@@ -15,6 +20,21 @@ const FLASH_COOKIE: &str = "warmline_flash";
 pub struct PageContext {
     /// A notice left by the previous request, shown once.
     pub flash: Option<Flash>,
+    /// Who is logged in, for the navigation.
+    pub user: Option<NavUser>,
+    /// The session's CSRF token, for every form on the page.
+    pub csrf_token: String,
+    /// The path of the page, to mark the current navigation link.
+    pub path: String,
+}
+
+/// The logged-in user as the navigation shows them.
+#[derive(Debug, Clone)]
+pub struct NavUser {
+    /// Display name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
 }
 
 impl PageContext {
@@ -22,14 +42,44 @@ impl PageContext {
     pub fn asset_version(&self) -> &'static str {
         env!("CARGO_PKG_VERSION")
     }
+
+    /// `aria-current="page"` for the navigation link of the section being shown.
+    pub fn current(&self, section: &str) -> &'static str {
+        let here = if section == "/" {
+            self.path == "/"
+        } else {
+            self.path == section || self.path.starts_with(&format!("{section}/"))
+        };
+        if here { "page" } else { "false" }
+    }
+
+    /// Whether the logged-in user has a team to look at (managers and admins).
+    pub fn sees_team(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role.sees_others())
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for PageContext {
-    type Rejection = std::convert::Infallible;
+    type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
+        let user = parts
+            .extensions
+            .get::<AuthSession>()
+            .and_then(|auth| auth.user.as_ref())
+            .map(|u| NavUser {
+                name: u.name.clone(),
+                role: u.role,
+            });
+        let csrf_token = match parts.extensions.get::<Session>() {
+            Some(session) => csrf::token(session).await?,
+            None => String::new(),
+        };
         Ok(Self {
             flash: read_flash(&parts.headers),
+            user,
+            csrf_token,
+            path: parts.uri.path().to_string(),
         })
     }
 }

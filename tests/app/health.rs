@@ -27,10 +27,8 @@ async fn readyz_answers_503_quickly_while_the_database_is_down_and_recovers_afte
     let pg = start_cluster(&temp_dir("outage")).await;
     let pool = warmline::db::connect(&pg.url("postgres"), 5).await.unwrap();
     warmline::db::migrate(&pool).await.unwrap();
-    let app = TestApp {
-        router: warmline::app(AppState::new(pool.clone(), Config::for_database(None))),
-        pool,
-    };
+    let router = warmline::app(AppState::new(pool.clone(), Config::for_database(None)));
+    let app = TestApp::over(router, pool);
     app.get("/readyz").await.assert_status(StatusCode::OK);
 
     pg.stop().await.unwrap();

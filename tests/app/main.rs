@@ -1,6 +1,7 @@
 //! Warmline's test suite: one binary, each module a feature, every test over HTTP against a
 //! real PostgreSQL (a throwaway cluster per run, a fresh database per test).
 
+mod accounts;
 mod browser;
 mod common;
 mod embedded;

@@ -48,7 +48,7 @@ async fn a_wrong_method_gets_405_and_keeps_the_allow_header() {
 #[tokio::test]
 async fn every_response_carries_security_headers_and_a_request_id() {
     let app = TestApp::spawn().await;
-    let res = app.get("/").await;
+    let res = app.get("/setup").await;
     res.assert_status(StatusCode::OK);
     let csp = res.header("content-security-policy").unwrap();
     assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"));
@@ -68,9 +68,9 @@ async fn a_request_id_sent_by_a_proxy_is_kept() {
 }
 
 #[tokio::test]
-async fn the_home_page_links_its_stylesheet_and_script_from_this_server() {
+async fn pages_link_their_stylesheet_and_script_from_this_server() {
     let app = TestApp::spawn().await;
-    let res = app.get("/").await;
+    let res = app.get("/setup").await;
     res.assert_status(StatusCode::OK)
         .assert_contains("/static/app.css?v=")
         .assert_contains("/static/htmx-2.0.11.min.js?v=")
@@ -115,7 +115,7 @@ async fn responses_are_compressed_when_the_client_accepts_it() {
 async fn a_flash_message_is_shown_once_and_escaped() {
     let app = TestApp::spawn().await;
     let redirect = warmline::web::redirect_with_flash(
-        "/",
+        "/setup",
         warmline::web::FlashKind::Success,
         "Saved <b>it</b>",
     );
@@ -123,7 +123,7 @@ async fn a_flash_message_is_shown_once_and_escaped() {
     let cookie = redirect.headers()["set-cookie"].to_str().unwrap();
     let pair = cookie.split(';').next().unwrap();
 
-    let page = app.get_with("/", &[("cookie", pair)]).await;
+    let page = app.get_with("/setup", &[("cookie", pair)]).await;
     page.assert_status(StatusCode::OK)
         .assert_contains("flash-success")
         .assert_contains("Saved &#60;b&#62;it&#60;/b&#62;")

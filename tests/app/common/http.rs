@@ -54,6 +54,12 @@ impl TestResponse {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// Where a redirect points.
+    #[track_caller]
+    pub fn location(&self) -> &str {
+        self.header("location").expect("a Location header")
+    }
+
     /// All values of a header.
     pub fn header_all(&self, name: &str) -> Vec<String> {
         self.headers
@@ -65,8 +71,22 @@ impl TestResponse {
 }
 
 impl TestApp {
-    /// Sends one request through the whole router, layers included.
-    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+    /// Sends one request through the whole router, layers included, with this client's
+    /// cookies; remembers the cookies and CSRF token that come back.
+    pub async fn send(&self, mut request: Request<Body>) -> TestResponse {
+        let cookie_header = {
+            let jar = self.jar.lock().unwrap();
+            jar.cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        if !cookie_header.is_empty() && !request.headers().contains_key(header::COOKIE) {
+            request
+                .headers_mut()
+                .insert(header::COOKIE, cookie_header.parse().unwrap());
+        }
         let response = self
             .router
             .clone()
@@ -75,11 +95,40 @@ impl TestApp {
             .expect("the router is infallible");
         let (parts, body) = response.into_parts();
         let bytes = body.collect().await.expect("read the body").to_bytes();
-        TestResponse {
+        let response = TestResponse {
             status: parts.status,
             headers: parts.headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
+        };
+        self.remember(&response);
+        response
+    }
+
+    fn remember(&self, response: &TestResponse) {
+        let mut jar = self.jar.lock().unwrap();
+        for cookie in response.header_all("set-cookie") {
+            let Some((pair, attributes)) = cookie.split_once(';').or(Some((&cookie, ""))) else {
+                continue;
+            };
+            let Some((name, value)) = pair.split_once('=') else {
+                continue;
+            };
+            let expired = attributes.contains("Max-Age=0") || value.is_empty();
+            if expired {
+                jar.cookies.remove(name.trim());
+            } else {
+                jar.cookies
+                    .insert(name.trim().to_string(), value.trim().to_string());
+            }
         }
+        if let Some(token) = csrf_token_in(&response.body) {
+            jar.csrf_token = Some(token);
+        }
+    }
+
+    /// The value of one of this client's cookies.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.jar.lock().unwrap().cookies.get(name).cloned()
     }
 
     /// `GET path`.
@@ -96,6 +145,27 @@ impl TestApp {
         self.send(request.body(Body::empty()).unwrap()).await
     }
 
+    /// `POST path` with a URL-encoded form and the CSRF token the last page showed.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let token = self
+            .jar
+            .lock()
+            .unwrap()
+            .csrf_token
+            .clone()
+            .unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", &token)];
+        all.extend_from_slice(fields);
+        self.post_form_raw(path, &all).await
+    }
+
+    /// `POST path` with exactly these fields (no CSRF token added).
+    pub async fn post_form_raw(&self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        self.post_raw(path, "application/x-www-form-urlencoded", body.into_bytes())
+            .await
+    }
+
     /// `POST path` with a raw body of the given content type.
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> TestResponse {
         let request = Request::builder()
@@ -107,6 +177,14 @@ impl TestApp {
             .unwrap();
         self.send(request).await
     }
+}
+
+/// The CSRF token of the first form in a page.
+pub fn csrf_token_in(html: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_string())
 }
 
 /// `GET url` over a real socket.

@@ -4,12 +4,18 @@
 pub mod browser;
 pub mod http;
 
+use http::TestResponse;
+
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use axum::Router;
 use sqlx::PgPool;
 use tokio::sync::OnceCell;
+use warmline::accounts::model::UserId;
+use warmline::accounts::service::{self, NewUserInput};
 use warmline::config::Config;
 use warmline::embedded_pg::{ClusterOptions, EmbeddedPg};
 use warmline::state::AppState;
@@ -52,7 +58,6 @@ pub async fn start_cluster(dir: &std::path::Path) -> EmbeddedPg {
 async fn cluster() -> &'static TestCluster {
     CLUSTER
         .get_or_init(|| async {
-            warmline::telemetry::init();
             let pg = start_cluster(&temp_dir("cluster")).await;
             pg.ensure_database(TEMPLATE)
                 .await
@@ -92,11 +97,23 @@ pub async fn fresh_database() -> (PgPool, String) {
     (pool, url)
 }
 
-/// The application wired to its own database, driven without a socket.
+/// The application wired to its own database, driven without a socket. It is also a browser
+/// of sorts: it keeps cookies and the last CSRF token a page showed it.
 pub struct TestApp {
     pub router: Router,
     pub pool: PgPool,
+    pub jar: Mutex<Jar>,
 }
+
+/// Cookies and the CSRF token last seen.
+#[derive(Debug, Default, Clone)]
+pub struct Jar {
+    pub cookies: BTreeMap<String, String>,
+    pub csrf_token: Option<String>,
+}
+
+/// The password test users are created with.
+pub const PASSWORD: &str = "correct horse battery";
 
 impl TestApp {
     /// A new application over a fresh database, with default settings.
@@ -110,6 +127,68 @@ impl TestApp {
         let mut config = Config::for_database(Some(url.clone()));
         adjust(&mut config);
         let router = warmline::app(AppState::new(pool.clone(), config));
-        Self { router, pool }
+        Self::over(router, pool)
+    }
+
+    /// A client over an existing router and pool.
+    pub fn over(router: Router, pool: PgPool) -> Self {
+        Self {
+            router,
+            pool,
+            jar: Mutex::default(),
+        }
+    }
+
+    /// Another client of the same application, with an empty cookie jar: another person, or
+    /// the same person on another device.
+    pub fn new_client(&self) -> Self {
+        Self::over(self.router.clone(), self.pool.clone())
+    }
+
+    /// Adds a user with [`PASSWORD`] and returns their id.
+    pub async fn create_user(
+        &self,
+        email: &str,
+        name: &str,
+        role: &str,
+        manager: Option<UserId>,
+    ) -> UserId {
+        let input = NewUserInput {
+            email: email.into(),
+            name: name.into(),
+            role: role.into(),
+            manager_id: manager.map(|m| m.to_string()).unwrap_or_default(),
+            weekly_ask_target: "5".into(),
+            time_zone: "Europe/Berlin".into(),
+            password: PASSWORD.into(),
+        };
+        service::add_user(&self.pool, None, &input)
+            .await
+            .expect("no database error")
+            .unwrap_or_else(|errors| panic!("invalid test user: {errors:?}"))
+    }
+
+    /// Logs in through the login form (fetching it first for its CSRF token). On success it
+    /// follows the redirect, as a browser would, and so picks up the new session's token.
+    pub async fn login(&self, email: &str, password: &str) -> TestResponse {
+        self.get("/login").await;
+        let res = self
+            .post_form("/login", &[("email", email), ("password", password)])
+            .await;
+        if res.status == axum::http::StatusCode::SEE_OTHER {
+            self.get(res.location()).await;
+        }
+        res
+    }
+
+    /// Creates a user and logs this client in as them.
+    pub async fn login_as_new(&self, email: &str, role: &str, manager: Option<UserId>) -> UserId {
+        let id = self
+            .create_user(email, email.split('@').next().unwrap(), role, manager)
+            .await;
+        self.login(email, PASSWORD)
+            .await
+            .assert_status(axum::http::StatusCode::SEE_OTHER);
+        id
     }
 }

@@ -1,0 +1,246 @@
+//! Changes to users, shared by the web pages and the command line: validation, the write, and
+//! its audit row in one transaction.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+
+use super::model::{Email, Role, UserId, check_password, parse_name, parse_weekly_target};
+use super::password;
+use crate::db;
+use crate::db::users::NewUser;
+use crate::web::AppResult;
+use crate::web::form::FieldErrors;
+
+/// A new user as typed into a form or given on the command line.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct NewUserInput {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    /// The manager's user id, or empty for none.
+    pub manager_id: String,
+    pub weekly_ask_target: String,
+    pub time_zone: String,
+    pub password: String,
+}
+
+/// Creates a user, or returns what is wrong with the input field by field.
+pub async fn add_user(
+    pool: &PgPool,
+    actor: Option<UserId>,
+    input: &NewUserInput,
+) -> AppResult<Result<UserId, FieldErrors>> {
+    let mut errors = FieldErrors::default();
+    let name = errors.check("name", parse_name(&input.name));
+    let email = errors.check("email", Email::parse(&input.email));
+    let role = errors.check("role", Role::parse(&input.role).ok_or("Choose a role."));
+    let target = errors.check(
+        "weekly_ask_target",
+        parse_weekly_target(&input.weekly_ask_target),
+    );
+    if let Some(email) = &email {
+        errors.check("password", check_password(&input.password, email.as_str()));
+    }
+    if !db::users::is_time_zone(pool, &input.time_zone).await? {
+        errors.add("time_zone", "Choose a time zone from the list.");
+    }
+    let manager_id = check_manager(pool, &input.manager_id, &mut errors).await?;
+    let (Some(name), Some(email), Some(role), Some(target), true) =
+        (name, email, role, target, errors.is_empty())
+    else {
+        return Ok(Err(errors));
+    };
+    let hash = password::hash(input.password.clone()).await?;
+    let mut tx = pool.begin().await?;
+    let new = NewUser {
+        email: email.as_str(),
+        name: &name,
+        role,
+        manager_id,
+        time_zone: &input.time_zone,
+        weekly_ask_target: target,
+        password_hash: &hash,
+    };
+    let id = match db::users::insert(&mut *tx, &new).await {
+        Ok(id) => id,
+        Err(e) if db::is_unique_violation(&e, db::users::EMAIL_KEY) => {
+            errors.add(
+                "email",
+                "Someone already has an account with this e-mail address.",
+            );
+            return Ok(Err(errors));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let changes = json!({
+        "email": email.as_str(), "name": name, "role": role.as_str(),
+        "manager_id": manager_id, "weekly_ask_target": target, "time_zone": input.time_zone,
+    });
+    db::audit::record(&mut *tx, actor, "user", id.0, "create", changes).await?;
+    tx.commit().await?;
+    tracing::info!(user.id = %id, "user created");
+    Ok(Ok(id))
+}
+
+/// What an admin changes about a user.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct AssignmentInput {
+    pub role: String,
+    pub manager_id: String,
+    pub weekly_ask_target: String,
+}
+
+/// Sets a user's role, manager and weekly target. A manager change that would close a loop
+/// in the reports-to tree is refused.
+pub async fn change_assignment(
+    pool: &PgPool,
+    actor: UserId,
+    user: &super::model::User,
+    input: &AssignmentInput,
+) -> AppResult<Result<(), FieldErrors>> {
+    let mut errors = FieldErrors::default();
+    let role = errors.check("role", Role::parse(&input.role).ok_or("Choose a role."));
+    let target = errors.check(
+        "weekly_ask_target",
+        parse_weekly_target(&input.weekly_ask_target),
+    );
+    let manager_id = check_manager(pool, &input.manager_id, &mut errors).await?;
+    if user.id == actor && role.is_some_and(|r| r != super::model::Role::Admin) {
+        errors.add("role", "You cannot take away your own admin role.");
+    }
+    let (Some(role), Some(target), true) = (role, target, errors.is_empty()) else {
+        return Ok(Err(errors));
+    };
+    let mut tx = pool.begin().await?;
+    db::users::lock_tree(&mut tx).await?;
+    if let Some(manager) = manager_id
+        && db::users::would_create_cycle(&mut tx, user.id, manager).await?
+    {
+        errors.add(
+            "manager_id",
+            if manager == user.id {
+                "Nobody can report to themselves."
+            } else {
+                "That manager already reports to this person (directly or further down), so this would create a loop."
+            },
+        );
+        return Ok(Err(errors));
+    }
+    db::users::update_assignment(&mut *tx, user.id, role, manager_id, target).await?;
+    let mut changes = serde_json::Map::new();
+    if role != user.role {
+        changes.insert("role".into(), json!([user.role.as_str(), role.as_str()]));
+    }
+    if manager_id != user.manager_id {
+        changes.insert("manager_id".into(), json!([user.manager_id, manager_id]));
+    }
+    if target != user.weekly_ask_target {
+        changes.insert(
+            "weekly_ask_target".into(),
+            json!([user.weekly_ask_target, target]),
+        );
+    }
+    if !changes.is_empty() {
+        db::audit::record(
+            &mut *tx,
+            Some(actor),
+            "user",
+            user.id.0,
+            "update",
+            changes.into(),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Deactivates (ending all the user's sessions at once) or reactivates a user.
+pub async fn set_active(pool: &PgPool, actor: UserId, user: UserId, active: bool) -> AppResult<()> {
+    let mut tx = pool.begin().await?;
+    db::users::set_active(&mut *tx, user, active).await?;
+    let action = if active { "reactivate" } else { "deactivate" };
+    db::audit::record(&mut *tx, Some(actor), "user", user.0, action, json!({})).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets a new password (ending every session of the user) and returns the new session epoch.
+pub async fn change_password(
+    pool: &PgPool,
+    actor: Option<UserId>,
+    user: UserId,
+    new_password: String,
+) -> AppResult<i32> {
+    let hash = password::hash(new_password).await?;
+    let mut tx = pool.begin().await?;
+    let epoch = db::users::set_password(&mut *tx, user, &hash).await?;
+    db::audit::record(
+        &mut *tx,
+        actor,
+        "user",
+        user.0,
+        "change_password",
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(epoch)
+}
+
+/// Creates a token for `user` and returns it in full; it cannot be shown again.
+pub async fn issue_token(pool: &sqlx::PgPool, user: UserId, name: &str) -> AppResult<String> {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = format!("wl_{}", URL_SAFE_NO_PAD.encode(bytes));
+    let prefix: String = token.chars().take(10).collect();
+    let mut tx = pool.begin().await?;
+    let id = db::tokens::insert(&mut *tx, user, name, &hash_token(&token), &prefix).await?;
+    db::audit::record(
+        &mut *tx,
+        Some(user),
+        "api_token",
+        id,
+        "create",
+        json!({ "name": name, "user_id": user }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// The SHA-256 of an API token, as stored. Tokens are long and random, so a fast hash is
+/// enough; the plain token is shown once and never stored.
+pub fn hash_token(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// Parses the manager field: empty for none, else an active manager or admin.
+async fn check_manager(
+    pool: &PgPool,
+    text: &str,
+    errors: &mut FieldErrors,
+) -> AppResult<Option<UserId>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let Ok(id) = text.parse::<i64>() else {
+        errors.add("manager_id", "Choose a manager from the list.");
+        return Ok(None);
+    };
+    let manager = db::users::find(pool, UserId(id)).await?;
+    match manager {
+        Some(m) if m.is_active() && m.role.sees_others() => Ok(Some(m.id)),
+        _ => {
+            errors.add("manager_id", "Choose an active manager or admin.");
+            Ok(None)
+        }
+    }
+}

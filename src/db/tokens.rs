@@ -1,0 +1,75 @@
+//! API tokens, stored as SHA-256 hashes.
+
+use sqlx::PgExecutor;
+use time::OffsetDateTime;
+
+use crate::accounts::model::UserId;
+
+/// A token as listed on the settings page.
+#[derive(Debug, Clone)]
+pub struct TokenSummary {
+    pub token_id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: OffsetDateTime,
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+/// Stores a new token's hash and returns its id.
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    name: &str,
+    hash: &[u8],
+    prefix: &str,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        "insert into api_tokens (user_id, name, token_hash, prefix) values ($1, $2, $3, $4)
+         returning token_id",
+        user as UserId,
+        name,
+        hash,
+        prefix
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// A user's tokens that have not been revoked, newest first.
+pub async fn list_active(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<Vec<TokenSummary>> {
+    sqlx::query_as!(
+        TokenSummary,
+        "select token_id, name, prefix, created_at, last_used_at from api_tokens
+         where user_id = $1 and revoked_at is null order by created_at desc, token_id desc",
+        user as UserId
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Revokes one of the user's own tokens; false when there is no such active token.
+pub async fn revoke(db: impl PgExecutor<'_>, user: UserId, token_id: i64) -> sqlx::Result<bool> {
+    let result = sqlx::query!(
+        "update api_tokens set revoked_at = now()
+         where token_id = $1 and user_id = $2 and revoked_at is null",
+        token_id,
+        user as UserId
+    )
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// The active user a live token belongs to, marking the token used.
+pub async fn authenticate(db: impl PgExecutor<'_>, hash: &[u8]) -> sqlx::Result<Option<UserId>> {
+    sqlx::query_scalar!(
+        r#"update api_tokens t set last_used_at = now()
+           from users u
+           where t.token_hash = $1 and t.revoked_at is null
+             and u.user_id = t.user_id and u.deactivated_at is null
+           returning t.user_id as "user_id: UserId""#,
+        hash
+    )
+    .fetch_optional(db)
+    .await
+}

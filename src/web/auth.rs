@@ -1,0 +1,195 @@
+//! Who is asking: the session's user, role checks, API tokens, the client address, and the
+//! session's absolute lifetime.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::AppError;
+use crate::accounts::backend::Backend;
+use crate::accounts::model::{Role, User};
+use crate::accounts::service;
+use crate::db;
+use crate::state::AppState;
+
+/// The login session of a request.
+pub type AuthSession = axum_login::AuthSession<Backend>;
+
+/// Session key: when the user logged in (Unix seconds), for the absolute lifetime.
+pub const AUTHENTICATED_AT: &str = "authenticated_at";
+
+/// The logged-in user. Without one, pages redirect to the login form.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub User);
+
+/// A logged-in manager or admin; anyone else gets 404.
+#[derive(Debug, Clone)]
+pub struct Manager(pub User);
+
+/// A logged-in admin; anyone else gets 404.
+#[derive(Debug, Clone)]
+pub struct Admin(pub User);
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Response> {
+        let user = parts
+            .extensions
+            .get::<AuthSession>()
+            .and_then(|auth| auth.user.clone());
+        match user {
+            Some(user) => Ok(Self(user)),
+            None => {
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
+                let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+                Err(Redirect::to(&format!("/login?{query}")).into_response())
+            }
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Manager {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
+        if user.role.sees_others() {
+            Ok(Self(user))
+        } else {
+            Err(AppError::NotFound.into_response())
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
+        if user.role == Role::Admin {
+            Ok(Self(user))
+        } else {
+            Err(AppError::NotFound.into_response())
+        }
+    }
+}
+
+/// The user behind an API request's `Authorization: Bearer` token.
+#[derive(Debug, Clone)]
+pub struct ApiUser(pub User);
+
+impl<S> FromRequestParts<S> for ApiUser
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let state = AppState::from_ref(state);
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| unauthorized("Send an API token as 'Authorization: Bearer <token>'."))?;
+        let user_id = db::tokens::authenticate(&state.pool, &service::hash_token(token))
+            .await
+            .map_err(|e| AppError::from(e).into_response())?
+            .ok_or_else(|| unauthorized("The API token is unknown or has been revoked."))?;
+        let user = db::users::find(&state.pool, user_id)
+            .await
+            .map_err(|e| AppError::from(e).into_response())?
+            .filter(User::is_active)
+            .ok_or_else(|| unauthorized("The API token's user is deactivated."))?;
+        Ok(Self(user))
+    }
+}
+
+fn unauthorized(detail: &str) -> Response {
+    let body =
+        json!({ "type": "about:blank", "title": "Unauthorized", "status": 401, "detail": detail });
+    (
+        StatusCode::UNAUTHORIZED,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/problem+json"),
+            ),
+            (header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// The client's address, for throttling: the socket's peer, or with a trusted proxy in front,
+/// the first `X-Forwarded-For` entry.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+impl<S> FromRequestParts<S> for ClientAddr
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let forwarded = state
+            .config
+            .trust_proxy
+            .then(|| parts.headers.get("x-forwarded-for"))
+            .flatten()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string());
+        Ok(Self(
+            forwarded.or(peer).unwrap_or_else(|| "unknown".to_string()),
+        ))
+    }
+}
+
+/// Logs out a session older than the absolute lifetime, whatever its activity.
+pub async fn enforce_absolute_lifetime(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, AppError> {
+    if let Some(auth) = request.extensions().get::<AuthSession>().cloned()
+        && auth.user.is_some()
+    {
+        let since: Option<i64> = auth
+            .session
+            .get(AUTHENTICATED_AT)
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        let age = OffsetDateTime::now_utc().unix_timestamp() - since.unwrap_or(0);
+        if age > state.config.session_absolute_lifetime().whole_seconds() {
+            let mut auth = auth;
+            auth.logout()
+                .await
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("logout: {e}")))?;
+            request.extensions_mut().insert(auth);
+        }
+    }
+    Ok(next.run(request).await)
+}
