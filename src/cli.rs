@@ -167,7 +167,7 @@ async fn run_token(db: &Database, command: TokenCommand) -> Result<()> {
     let user = db::users::id_by_email(&db.pool, &email)
         .await?
         .ok_or_else(|| anyhow!("no user has the e-mail address {email}"))?;
-    let token = service::issue_token(&db.pool, user, name)
+    let token = service::issue_token(&db.pool, None, user, name)
         .await
         .map_err(|e| anyhow!("{e}"))?;
     println!("{token}");

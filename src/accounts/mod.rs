@@ -238,16 +238,20 @@ async fn log_in(
     Ok(Redirect::to(safe_next(&form.next)).into_response())
 }
 
-/// Ends this session on the server (its id is deleted from the store, so a copied cookie
-/// is worthless) and returns to the login form.
-async fn log_out(mut auth: AuthSession) -> AppResult<Response> {
+/// Logs out everywhere: this session is deleted from the store (so a copied cookie is
+/// worthless) and the user's session epoch moves on, which ends their sessions on every other
+/// device at once.
+async fn log_out(State(state): State<AppState>, mut auth: AuthSession) -> AppResult<Response> {
+    if let Some(user) = &auth.user {
+        db::users::end_sessions(&state.pool, user.id).await?;
+    }
     auth.logout()
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("logout: {e}")))?;
     Ok(redirect_with_flash(
         "/login",
         FlashKind::Info,
-        "You are logged out.",
+        "You are logged out, on this and every other device.",
     ))
 }
 

@@ -195,7 +195,13 @@ pub async fn change_password(
 }
 
 /// Creates a token for `user` and returns it in full; it cannot be shown again.
-pub async fn issue_token(pool: &sqlx::PgPool, user: UserId, name: &str) -> AppResult<String> {
+/// `actor` is who asked: the user on the settings page, `None` on the command line.
+pub async fn issue_token(
+    pool: &sqlx::PgPool,
+    actor: Option<UserId>,
+    user: UserId,
+    name: &str,
+) -> AppResult<String> {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = format!("wl_{}", URL_SAFE_NO_PAD.encode(bytes));
@@ -204,7 +210,7 @@ pub async fn issue_token(pool: &sqlx::PgPool, user: UserId, name: &str) -> AppRe
     let id = db::tokens::insert(&mut *tx, user, name, &hash_token(&token), &prefix).await?;
     db::audit::record(
         &mut *tx,
-        Some(user),
+        actor,
         "api_token",
         id,
         "create",

@@ -228,7 +228,7 @@ async fn create_token(
         };
         return settings_page(&state, ctx, user, page, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    let token = service::issue_token(&state.pool, user.id, name).await?;
+    let token = service::issue_token(&state.pool, Some(user.id), user.id, name).await?;
     let page = PageState {
         new_token: Some(token),
         ..Default::default()

@@ -297,9 +297,12 @@ async fn a_post_without_a_valid_csrf_token_gets_403_and_changes_nothing() {
 }
 
 #[tokio::test]
-async fn logout_needs_csrf_and_ends_the_session_on_the_server() {
+async fn logout_needs_csrf_and_ends_the_users_sessions_on_the_server() {
     let app = TestApp::spawn().await;
     app.login_as_new("rep@example.com", "rep", None).await;
+    let phone = app.new_client();
+    phone.login("rep@example.com", PASSWORD).await;
+    phone.get("/settings").await.assert_status(StatusCode::OK);
     let cookie = app.cookie("warmline_session").unwrap();
     app.post_form_raw("/logout", &[])
         .await
@@ -318,6 +321,11 @@ async fn logout_needs_csrf_and_ends_the_session_on_the_server() {
         .await;
     replay.assert_status(StatusCode::SEE_OTHER);
     assert!(replay.location().starts_with("/login"));
+    // The user's other sessions ended with it.
+    phone
+        .get("/settings")
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
 }
 
 #[tokio::test]
@@ -543,7 +551,7 @@ async fn a_deactivated_users_open_session_and_tokens_are_refused_on_their_next_r
     let rep = rep_client
         .login_as_new("rep@example.com", "rep", None)
         .await;
-    let token = warmline::accounts::service::issue_token(&app.pool, rep, "script")
+    let token = warmline::accounts::service::issue_token(&app.pool, None, rep, "script")
         .await
         .unwrap();
     rep_client
@@ -718,7 +726,7 @@ async fn api_tokens_are_shown_once_stored_hashed_and_revocable() {
     // Someone else's token id is not found, and stays active.
     let other = app.new_client();
     let owner = other.login_as_new("other@example.com", "rep", None).await;
-    warmline::accounts::service::issue_token(&app.pool, owner, "theirs")
+    warmline::accounts::service::issue_token(&app.pool, None, owner, "theirs")
         .await
         .unwrap();
     let theirs: i64 = sqlx::query_scalar("select token_id from api_tokens where name = 'theirs'")

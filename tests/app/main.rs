@@ -3,6 +3,7 @@
 
 mod accounts;
 mod browser;
+mod cli;
 mod common;
 mod embedded;
 mod health;

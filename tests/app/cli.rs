@@ -1,0 +1,178 @@
+//! The command line: `warmline user add` and `warmline token create`.
+
+use std::process::Stdio;
+
+use axum::http::StatusCode;
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
+use warmline::config::Config;
+use warmline::state::AppState;
+
+use crate::common::{PASSWORD, TestApp, fresh_database};
+
+async fn warmline(url: &str, args: &[&str], stdin: &str) -> (bool, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warmline"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    let out = child.wait_with_output().await.unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn user_add_reads_the_password_from_stdin_and_token_create_prints_a_working_token() {
+    let (pool, url) = fresh_database().await;
+    let app = TestApp::over(
+        warmline::app(AppState::new(
+            pool.clone(),
+            Config::for_database(Some(url.clone())),
+        )),
+        pool,
+    );
+
+    let (ok, stdout, stderr) = warmline(
+        &url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "mia@example.com",
+            "--name",
+            "Mia Manager",
+            "--role",
+            "manager",
+            "--password-stdin",
+        ],
+        &format!("{PASSWORD}\n"),
+    )
+    .await;
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("added user"), "{stdout}");
+
+    let (ok, _, stderr) = warmline(
+        &url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "rob@example.com",
+            "--name",
+            "Rob Rep",
+            "--role",
+            "rep",
+            "--manager",
+            "MIA@example.com",
+            "--time-zone",
+            "America/Los_Angeles",
+            "--password-stdin",
+        ],
+        &format!("{PASSWORD}\n"),
+    )
+    .await;
+    assert!(ok, "{stderr}");
+    let (manager, tz): (String, String) = sqlx::query_as(
+        "select m.email, u.time_zone from users u join users m on m.user_id = u.manager_id where u.email = 'rob@example.com'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (manager.as_str(), tz.as_str()),
+        ("mia@example.com", "America/Los_Angeles")
+    );
+
+    // Bad input is refused field by field and adds nobody.
+    let (ok, _, stderr) = warmline(
+        &url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "x@example.com",
+            "--name",
+            "X",
+            "--role",
+            "boss",
+            "--password-stdin",
+        ],
+        "short\n",
+    )
+    .await;
+    assert!(!ok);
+    assert!(
+        stderr.contains("role: Choose a role.")
+            && stderr.contains("password: Use at least 10 characters."),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = warmline(
+        &url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "y@example.com",
+            "--name",
+            "Y",
+            "--role",
+            "rep",
+            "--manager",
+            "ghost@example.com",
+            "--password-stdin",
+        ],
+        &format!("{PASSWORD}\n"),
+    )
+    .await;
+    assert!(
+        !ok && stderr.contains("no user has the e-mail address ghost@example.com"),
+        "{stderr}"
+    );
+    let users: i64 = sqlx::query_scalar("select count(*) from users")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(users, 2);
+
+    let (ok, stdout, stderr) = warmline(
+        &url,
+        &[
+            "token",
+            "create",
+            "--email",
+            "rob@example.com",
+            "--name",
+            "crm sync",
+        ],
+        "",
+    )
+    .await;
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("shown once"));
+    let token = stdout.trim();
+    let me = app
+        .get_with(
+            "/api/v1/me",
+            &[("authorization", &format!("Bearer {token}"))],
+        )
+        .await;
+    me.assert_status(StatusCode::OK)
+        .assert_contains("rob@example.com");
+    let audited: i64 = sqlx::query_scalar("select count(*) from audit_log where actor_id is null and entity in ('user', 'api_token') and action = 'create'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        audited, 3,
+        "the CLI's user and token creations are audited, with no actor"
+    );
+}
