@@ -8,6 +8,8 @@ pub mod api;
 pub mod cli;
 /// Settings from flags and the environment.
 pub mod config;
+/// Contacts and relationships: the rep's network, import and export.
+pub mod contacts;
 /// The database: pool, migrations, and where the server comes from.
 pub mod db;
 /// A private PostgreSQL cluster run from the system's server binaries.

@@ -2,6 +2,7 @@
 //! connection pool, and migrations. Queries live beside this file, one file per table family.
 
 pub mod audit;
+pub mod contacts;
 pub mod login_failures;
 pub mod tokens;
 pub mod users;

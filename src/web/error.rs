@@ -32,6 +32,9 @@ pub enum AppError {
     /// A state-changing request without the session's CSRF token, or from another site.
     #[error("csrf token missing or invalid")]
     CsrfRejected,
+    /// The request body is larger than this route accepts; the message says what is.
+    #[error("{0}")]
+    TooLarge(String),
     /// Too many attempts; try again after this many seconds.
     #[error("too many requests")]
     TooManyRequests {
@@ -58,6 +61,7 @@ impl IntoResponse for AppError {
             }
             Self::BadRequest(message) => (StatusCode::BAD_REQUEST, Some(message.clone())),
             Self::Forbidden => (StatusCode::FORBIDDEN, None),
+            Self::TooLarge(message) => (StatusCode::PAYLOAD_TOO_LARGE, Some(message.clone())),
             Self::CsrfRejected => (
                 StatusCode::FORBIDDEN,
                 Some(

@@ -75,7 +75,11 @@ pub fn app(state: AppState) -> Router {
                     StatusCode::SERVICE_UNAVAILABLE,
                     timeout,
                 ))
-                .layer(RequestBodyLimitLayer::new(body_limit))
+                // Routes with larger uploads (contact import) raise `DefaultBodyLimit` for
+                // themselves; this outer layer only turns away anything bigger than those.
+                .layer(RequestBodyLimitLayer::new(
+                    body_limit.max(crate::contacts::import::MAX_FILE_BYTES + 64 * 1024),
+                ))
                 .layer(DefaultBodyLimit::max(body_limit)),
         )
         .with_state(state)
@@ -100,6 +104,7 @@ fn pages(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(crate::home::router())
         .merge(crate::accounts::router())
+        .merge(crate::contacts::router())
         .merge(crate::team::router())
         .merge(crate::settings::router())
         .layer(middleware::from_fn_with_state(

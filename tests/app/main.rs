@@ -5,6 +5,7 @@ mod accounts;
 mod browser;
 mod cli;
 mod common;
+mod contacts;
 mod embedded;
 mod health;
 mod server;

@@ -28,12 +28,27 @@ async fn an_unknown_api_path_answers_problem_json() {
 #[tokio::test]
 async fn a_body_over_the_limit_gets_413_with_a_page() {
     let app = TestApp::spawn_with(|c| c.body_limit = 1024).await;
+    app.get("/setup").await;
     let res = app
-        .post_raw("/", "application/x-www-form-urlencoded", vec![b'a'; 4096])
+        .post_raw(
+            "/login",
+            "application/x-www-form-urlencoded",
+            vec![b'a'; 4096],
+        )
         .await;
     res.assert_status(StatusCode::PAYLOAD_TOO_LARGE)
         .assert_contains("larger than this server accepts");
     assert_eq!(res.header("content-type"), Some("text/html; charset=utf-8"));
+
+    // Beyond anything any route takes, the body is refused before it is read.
+    let huge = app
+        .post_raw(
+            "/login",
+            "application/x-www-form-urlencoded",
+            vec![b'a'; 22 * 1024 * 1024],
+        )
+        .await;
+    huge.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 #[tokio::test]

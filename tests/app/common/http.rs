@@ -166,6 +166,29 @@ impl TestApp {
             .await
     }
 
+    /// Uploads a file as `multipart/form-data` (field `file`), with the CSRF token in the query
+    /// string as the upload form sends it.
+    pub async fn post_file(&self, path: &str, file_name: &str, bytes: &[u8]) -> TestResponse {
+        let token = self
+            .jar
+            .lock()
+            .unwrap()
+            .csrf_token
+            .clone()
+            .unwrap_or_default();
+        let boundary = "----warmline-test-boundary";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        self.post_raw(&format!("{path}?csrf_token={token}"), &content_type, body)
+            .await
+    }
+
     /// `POST path` with a raw body of the given content type.
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> TestResponse {
         let request = Request::builder()

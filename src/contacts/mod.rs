@@ -1,0 +1,672 @@
+//! Contacts: the rep's network. Create, edit, archive and restore; search and filter; link
+//! people who know each other and find who can introduce you; import and export.
+
+pub mod export;
+pub mod import;
+mod imports;
+pub mod model;
+pub mod vcard;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use self::model::{ContactId, ContactInput, Kind};
+use crate::accounts::model::{User, UserId};
+use crate::db;
+use crate::db::contacts::{Contact, ContactFilter, Cursor, Introducer, Related};
+use crate::state::AppState;
+use crate::web::auth::CurrentUser;
+use crate::web::form::FieldErrors;
+use crate::web::{AppError, AppResult, FlashKind, PageContext, redirect_with_flash, render};
+
+/// Contacts on one page of the list.
+const PAGE_SIZE: i64 = 50;
+/// Relationship kinds, for the link form.
+pub const RELATIONSHIP_KINDS: [(&str, &str); 7] = [
+    ("knows", "Knows"),
+    ("colleague", "Colleague"),
+    ("friend", "Friend"),
+    ("family", "Family"),
+    ("client_of", "Client of"),
+    ("worked_with", "Worked with"),
+    ("other", "Other"),
+];
+
+/// The contact routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/contacts", get(list_contacts).post(create_contact))
+        .route("/contacts/new", get(new_contact))
+        .route("/contacts/export.csv", get(export_csv))
+        .route("/contacts/export.vcf", get(export_vcard))
+        .route("/contacts/{id}", get(show_contact).post(update_contact))
+        .route("/contacts/{id}/edit", get(edit_contact))
+        .route("/contacts/{id}/archive", post(archive_contact))
+        .route("/contacts/{id}/restore", post(restore_contact))
+        .route("/contacts/{id}/vcard", get(show_vcard))
+        .route("/contacts/{id}/link", get(find_link_candidates))
+        .route("/contacts/{id}/relationships", post(create_relationship))
+        .route(
+            "/contacts/{id}/relationships/{relationship}/delete",
+            post(delete_relationship),
+        )
+        .merge(imports::router())
+}
+
+/// The list's filters, as they appear in the query string.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    pub q: String,
+    pub kind: String,
+    pub strength: String,
+    pub untouched: String,
+    pub due: String,
+    pub archived: String,
+    pub owner: String,
+    pub after_name: String,
+    pub after_id: String,
+}
+
+impl ListQuery {
+    fn filter(&self) -> ContactFilter {
+        let present = |s: &str| !s.trim().is_empty();
+        ContactFilter {
+            query: present(&self.q).then(|| self.q.trim().to_string()),
+            kind: Kind::parse(&self.kind),
+            min_strength: self
+                .strength
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| (1..=5).contains(n)),
+            untouched_days: self.untouched.trim().parse().ok().filter(|n: &i32| *n > 0),
+            touch_due: present(&self.due),
+            archived: present(&self.archived),
+            owner: self.owner.trim().parse().ok().map(UserId),
+        }
+    }
+
+    fn cursor(&self) -> Option<Cursor> {
+        let id = self.after_id.trim().parse().ok()?;
+        Some(Cursor {
+            name: self.after_name.clone(),
+            id: ContactId(id),
+        })
+    }
+
+    /// The query string of these filters, without the page position.
+    pub fn filters_query(&self) -> String {
+        let pairs = [
+            ("q", &self.q),
+            ("kind", &self.kind),
+            ("strength", &self.strength),
+            ("untouched", &self.untouched),
+            ("due", &self.due),
+            ("archived", &self.archived),
+            ("owner", &self.owner),
+        ];
+        let kept: Vec<(&str, &String)> = pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+        serde_urlencoded::to_string(kept).unwrap_or_default()
+    }
+}
+
+/// The contact list.
+#[derive(Template)]
+#[template(path = "contacts/list.html")]
+struct ContactListPage {
+    ctx: PageContext,
+    contacts: Vec<Contact>,
+    query: ListQuery,
+    next_page: Option<String>,
+    show_owner: bool,
+    owners: Vec<(UserId, String)>,
+}
+
+async fn list_contacts(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ctx: PageContext,
+    Query(query): Query<ListQuery>,
+) -> AppResult<Response> {
+    let filter = query.filter();
+    let cursor = query.cursor();
+    let mut contacts = db::contacts::list(
+        &state.pool,
+        user.id,
+        &filter,
+        cursor.as_ref(),
+        PAGE_SIZE + 1,
+    )
+    .await?;
+    let next_page = if filter.query.is_none() && contacts.len() as i64 > PAGE_SIZE {
+        contacts.truncate(PAGE_SIZE as usize);
+        contacts.last().map(|last| {
+            let position = serde_urlencoded::to_string([
+                ("after_name", last.name.as_str()),
+                ("after_id", &last.contact_id.to_string()),
+            ])
+            .unwrap_or_default();
+            match query.filters_query().as_str() {
+                "" => format!("/contacts?{position}"),
+                f => format!("/contacts?{f}&{position}"),
+            }
+        })
+    } else {
+        contacts.truncate(PAGE_SIZE as usize);
+        None
+    };
+    let show_owner = user.role.sees_others();
+    let owners = if show_owner {
+        db::users::list_team(&state.pool, user.id)
+            .await?
+            .into_iter()
+            .map(|m| (m.user_id, m.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    render(
+        StatusCode::OK,
+        &ContactListPage {
+            ctx,
+            contacts,
+            query,
+            next_page,
+            show_owner,
+            owners,
+        },
+    )
+}
+
+/// The form for a new or an existing contact.
+#[derive(Template)]
+#[template(path = "contacts/form.html")]
+struct ContactFormPage {
+    ctx: PageContext,
+    contact_id: Option<ContactId>,
+    form: ContactInput,
+    errors: FieldErrors,
+}
+
+async fn new_contact(CurrentUser(_): CurrentUser, ctx: PageContext) -> AppResult<Response> {
+    let form = ContactInput {
+        kind: Kind::Other.as_str().into(),
+        strength: "3".into(),
+        ..Default::default()
+    };
+    render(
+        StatusCode::OK,
+        &ContactFormPage {
+            ctx,
+            contact_id: None,
+            form,
+            errors: FieldErrors::default(),
+        },
+    )
+}
+
+async fn create_contact(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ctx: PageContext,
+    Form(form): Form<ContactInput>,
+) -> AppResult<Response> {
+    let fields = match form.validate() {
+        Ok(fields) => fields,
+        Err(errors) => return form_again(ctx, None, form, errors),
+    };
+    let mut tx = state.pool.begin().await?;
+    let id = match db::contacts::insert(&mut *tx, user.id, &fields).await {
+        Ok(id) => id,
+        Err(e) => return duplicate_or(e, ctx, None, form),
+    };
+    db::audit::record(
+        &mut *tx,
+        Some(user.id),
+        "contact",
+        id.0,
+        "create",
+        json!(form),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        &format!("/contacts/{id}"),
+        FlashKind::Success,
+        &format!("Added {}.", fields.name),
+    ))
+}
+
+fn form_again(
+    ctx: PageContext,
+    contact_id: Option<ContactId>,
+    form: ContactInput,
+    errors: FieldErrors,
+) -> AppResult<Response> {
+    render(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &ContactFormPage {
+            ctx,
+            contact_id,
+            form,
+            errors,
+        },
+    )
+}
+
+/// A unique e-mail or LinkedIn URL becomes a field message; anything else is an error.
+fn duplicate_or(
+    error: sqlx::Error,
+    ctx: PageContext,
+    contact_id: Option<ContactId>,
+    form: ContactInput,
+) -> AppResult<Response> {
+    let mut errors = FieldErrors::default();
+    if db::is_unique_violation(&error, db::contacts::EMAIL_KEY) {
+        errors.add("email", "Another of your contacts has this e-mail address.");
+    } else if db::is_unique_violation(&error, db::contacts::LINKEDIN_KEY) {
+        errors.add(
+            "linkedin_url",
+            "Another of your contacts has this LinkedIn URL.",
+        );
+    } else {
+        return Err(error.into());
+    }
+    form_again(ctx, contact_id, form, errors)
+}
+
+/// A contact the user may see, or 404.
+async fn visible_contact(state: &AppState, user: &User, id: i64) -> AppResult<Contact> {
+    db::contacts::find_visible(&state.pool, user.id, ContactId(id))
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// A contact the user owns (and so may change), or 404.
+async fn own_contact(state: &AppState, user: &User, id: i64) -> AppResult<Contact> {
+    let contact = visible_contact(state, user, id).await?;
+    if contact.owner_id == user.id {
+        Ok(contact)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// One contact with its relationships, who can introduce the rep, and its asks.
+#[derive(Template)]
+#[template(path = "contacts/show.html")]
+struct ContactPage {
+    ctx: PageContext,
+    contact: Contact,
+    related: Vec<Related>,
+    introducers: Vec<Introducer>,
+    is_owner: bool,
+}
+
+async fn show_contact(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ctx: PageContext,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let contact = visible_contact(&state, &user, id).await?;
+    let related = db::contacts::relationships_of(&state.pool, contact.contact_id).await?;
+    let introducers =
+        db::contacts::who_can_introduce(&state.pool, user.id, contact.contact_id).await?;
+    let is_owner = contact.owner_id == user.id;
+    render(
+        StatusCode::OK,
+        &ContactPage {
+            ctx,
+            contact,
+            related,
+            introducers,
+            is_owner,
+        },
+    )
+}
+
+async fn edit_contact(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ctx: PageContext,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let c = own_contact(&state, &user, id).await?;
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    let form = ContactInput {
+        name: c.name,
+        email: opt(c.email),
+        phone: opt(c.phone),
+        company: opt(c.company),
+        title: opt(c.title),
+        linkedin_url: opt(c.linkedin_url),
+        kind: c.kind.as_str().into(),
+        strength: c.strength.to_string(),
+        touch_cadence_days: c
+            .touch_cadence_days
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        notes: c.notes,
+    };
+    render(
+        StatusCode::OK,
+        &ContactFormPage {
+            ctx,
+            contact_id: Some(c.contact_id),
+            form,
+            errors: FieldErrors::default(),
+        },
+    )
+}
+
+async fn update_contact(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ctx: PageContext,
+    Path(id): Path<i64>,
+    Form(form): Form<ContactInput>,
+) -> AppResult<Response> {
+    let contact = own_contact(&state, &user, id).await?;
+    let fields = match form.validate() {
+        Ok(fields) => fields,
+        Err(errors) => return form_again(ctx, Some(contact.contact_id), form, errors),
+    };
+    let mut tx = state.pool.begin().await?;
+    match db::contacts::update(&mut *tx, user.id, contact.contact_id, &fields).await {
+        Ok(true) => {}
+        Ok(false) => return Err(AppError::NotFound),
+        Err(e) => return duplicate_or(e, ctx, Some(contact.contact_id), form),
+    }
+    db::audit::record(
+        &mut *tx,
+        Some(user.id),
+        "contact",
+        id,
+        "update",
+        json!(form),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        &format!("/contacts/{id}"),
+        FlashKind::Success,
+        "Saved.",
+    ))
+}
+
+async fn archive_contact(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    set_archived(&state, &user, id, true).await?;
+    Ok(redirect_with_flash(
+        &format!("/contacts/{id}"),
+        FlashKind::Success,
+        "Archived. It no longer shows in your lists; restore it any time.",
+    ))
+}
+
+async fn restore_contact(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    set_archived(&state, &user, id, false).await?;
+    Ok(redirect_with_flash(
+        &format!("/contacts/{id}"),
+        FlashKind::Success,
+        "Restored.",
+    ))
+}
+
+async fn set_archived(state: &AppState, user: &User, id: i64, archived: bool) -> AppResult<()> {
+    let contact = own_contact(state, user, id).await?;
+    let mut tx = state.pool.begin().await?;
+    db::contacts::set_archived(&mut *tx, user.id, contact.contact_id, archived).await?;
+    let action = if archived { "archive" } else { "restore" };
+    db::audit::record(&mut *tx, Some(user.id), "contact", id, action, json!({})).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// People to link a contact with, found by name.
+#[derive(Template)]
+#[template(path = "contacts/link.html")]
+struct LinkPage {
+    ctx: PageContext,
+    contact: Contact,
+    q: String,
+    candidates: Vec<Contact>,
+    kinds: [(&'static str, &'static str); 7],
+}
+
+/// The search for someone to link.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LinkQuery {
+    q: String,
+}
+
+async fn find_link_candidates(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ctx: PageContext,
+    Path(id): Path<i64>,
+    Query(query): Query<LinkQuery>,
+) -> AppResult<Response> {
+    let contact = own_contact(&state, &user, id).await?;
+    let candidates = if query.q.trim().is_empty() {
+        Vec::new()
+    } else {
+        let filter = ContactFilter {
+            query: Some(query.q.trim().to_string()),
+            owner: Some(user.id),
+            ..Default::default()
+        };
+        db::contacts::list(&state.pool, user.id, &filter, None, 20)
+            .await?
+            .into_iter()
+            .filter(|c| c.contact_id != contact.contact_id)
+            .collect()
+    };
+    render(
+        StatusCode::OK,
+        &LinkPage {
+            ctx,
+            contact,
+            q: query.q,
+            candidates,
+            kinds: RELATIONSHIP_KINDS,
+        },
+    )
+}
+
+/// A new relationship.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LinkForm {
+    other_id: String,
+    kind: String,
+    strength: String,
+}
+
+async fn create_relationship(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<LinkForm>,
+) -> AppResult<Response> {
+    let contact = own_contact(&state, &user, id).await?;
+    let other = form
+        .other_id
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| AppError::NotFound)?;
+    let other = own_contact(&state, &user, other).await?;
+    let back = format!("/contacts/{id}");
+    if other.contact_id == contact.contact_id {
+        return Ok(redirect_with_flash(
+            &back,
+            FlashKind::Error,
+            "A contact cannot know themselves.",
+        ));
+    }
+    let kind = RELATIONSHIP_KINDS
+        .iter()
+        .find(|(k, _)| *k == form.kind)
+        .map_or("knows", |(k, _)| k);
+    let strength = form
+        .strength
+        .trim()
+        .parse::<i16>()
+        .ok()
+        .filter(|s| (1..=5).contains(s))
+        .unwrap_or(3);
+    let mut tx = state.pool.begin().await?;
+    let rid = match db::contacts::link(
+        &mut *tx,
+        user.id,
+        contact.contact_id,
+        other.contact_id,
+        kind,
+        strength,
+    )
+    .await
+    {
+        Ok(rid) => rid,
+        Err(e) if db::is_unique_violation(&e, db::contacts::RELATIONSHIP_KEY) => {
+            let message = format!("{} and {} are already linked.", contact.name, other.name);
+            return Ok(redirect_with_flash(&back, FlashKind::Info, &message));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let changes = json!({ "from": contact.contact_id, "to": other.contact_id, "kind": kind, "strength": strength });
+    db::audit::record(
+        &mut *tx,
+        Some(user.id),
+        "relationship",
+        rid,
+        "create",
+        changes,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        &back,
+        FlashKind::Success,
+        &format!("Linked {} and {}.", contact.name, other.name),
+    ))
+}
+
+async fn delete_relationship(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, relationship)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    own_contact(&state, &user, id).await?;
+    let mut tx = state.pool.begin().await?;
+    if !db::contacts::unlink(&mut *tx, user.id, relationship).await? {
+        return Err(AppError::NotFound);
+    }
+    db::audit::record(
+        &mut *tx,
+        Some(user.id),
+        "relationship",
+        relationship,
+        "delete",
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        &format!("/contacts/{id}"),
+        FlashKind::Success,
+        "Unlinked.",
+    ))
+}
+
+/// Every contact the user may see under the list's filters, for export.
+async fn exportable(state: &AppState, user: &User, query: &ListQuery) -> AppResult<Vec<Contact>> {
+    let mut filter = query.filter();
+    // Export everything that matches, in name order, not just the best search matches.
+    let search = filter.query.take();
+    let mut contacts = db::contacts::list(&state.pool, user.id, &filter, None, i64::MAX).await?;
+    if let Some(search) = search {
+        let ids: Vec<ContactId> = db::contacts::list(
+            &state.pool,
+            user.id,
+            &ContactFilter {
+                query: Some(search),
+                ..filter
+            },
+            None,
+            10_000,
+        )
+        .await?
+        .into_iter()
+        .map(|c| c.contact_id)
+        .collect();
+        contacts.retain(|c| ids.contains(&c.contact_id));
+    }
+    Ok(contacts)
+}
+
+async fn export_csv(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(query): Query<ListQuery>,
+) -> AppResult<Response> {
+    let contacts = exportable(&state, &user, &query).await?;
+    let csv = export::to_csv(&contacts).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(download("text/csv; charset=utf-8", "contacts.csv", csv))
+}
+
+async fn export_vcard(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(query): Query<ListQuery>,
+) -> AppResult<Response> {
+    let contacts = exportable(&state, &user, &query).await?;
+    Ok(download(
+        "text/vcard; charset=utf-8",
+        "contacts.vcf",
+        export::to_vcard(&contacts).into_bytes(),
+    ))
+}
+
+async fn show_vcard(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let contact = visible_contact(&state, &user, id).await?;
+    let file_name = format!("contact-{}.vcf", contact.contact_id);
+    Ok(download(
+        "text/vcard; charset=utf-8",
+        &file_name,
+        vcard::write(&contact).into_bytes(),
+    ))
+}
+
+fn download(content_type: &'static str, file_name: &str, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,235 @@
+//! Contacts as the rest of the code sees them, and the rules their fields obey.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::model::Email;
+use crate::web::form::FieldErrors;
+
+/// A contact's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(transparent)]
+#[serde(transparent)]
+pub struct ContactId(pub i64);
+
+impl fmt::Display for ContactId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What a contact is to the rep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum Kind {
+    /// Bought from us: the best referral sources.
+    Client,
+    /// Someone who introduces us.
+    ReferralSource,
+    /// Someone we want to meet.
+    Prospect,
+    /// A partner firm or person.
+    Partner,
+    /// Anyone else.
+    Other,
+}
+
+impl Kind {
+    /// Every kind, for select boxes and filters.
+    pub const ALL: [Kind; 5] = [
+        Kind::Client,
+        Kind::ReferralSource,
+        Kind::Prospect,
+        Kind::Partner,
+        Kind::Other,
+    ];
+
+    /// The stored and form value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Client => "client",
+            Self::ReferralSource => "referral_source",
+            Self::Prospect => "prospect",
+            Self::Partner => "partner",
+            Self::Other => "other",
+        }
+    }
+
+    /// How it is shown.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Client => "Client",
+            Self::ReferralSource => "Referral source",
+            Self::Prospect => "Prospect",
+            Self::Partner => "Partner",
+            Self::Other => "Other",
+        }
+    }
+
+    /// Parses a stored value or a label, case-insensitively.
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim().to_lowercase().replace([' ', '-'], "_");
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == text || k.label().to_lowercase().replace(' ', "_") == text)
+    }
+}
+
+/// A contact's editable fields, validated.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContactFields {
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub title: Option<String>,
+    pub linkedin_url: Option<String>,
+    /// `None` when not given (an import without a kind column): new contacts get `other`,
+    /// updated ones keep theirs.
+    pub kind: Option<Kind>,
+    /// `None` when not given, as for `kind`; new contacts get 3.
+    pub strength: Option<i16>,
+    /// `None` for no cadence.
+    pub touch_cadence_days: Option<i32>,
+    pub notes: String,
+}
+
+/// A contact as typed into the form (or read from an import row): every field as text.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ContactInput {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub company: String,
+    pub title: String,
+    pub linkedin_url: String,
+    pub kind: String,
+    pub strength: String,
+    pub touch_cadence_days: String,
+    pub notes: String,
+}
+
+impl ContactInput {
+    /// Validates every field, collecting a message per bad field.
+    pub fn validate(&self) -> Result<ContactFields, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let name = self.name.trim();
+        if name.is_empty() {
+            errors.add("name", "Enter a name.");
+        } else if name.chars().count() > 200 {
+            errors.add("name", "Keep the name under 200 characters.");
+        }
+        let email = optional(&self.email)
+            .map(|e| Email::parse(&e).map(|e| e.as_str().to_string()))
+            .transpose();
+        let email = errors.check("email", email).flatten();
+        let phone = optional(&self.phone);
+        if phone.as_ref().is_some_and(|p| !is_phone(p)) {
+            errors.add(
+                "phone",
+                "Enter a phone number: digits, spaces, + ( ) - . only.",
+            );
+        }
+        let linkedin_url = optional(&self.linkedin_url).map(|u| normalize_url(&u));
+        let linkedin_url = errors
+            .check("linkedin_url", linkedin_url.transpose())
+            .flatten();
+        let kind = match self.kind.trim() {
+            "" => Some(None),
+            k => errors.check(
+                "kind",
+                Kind::parse(k)
+                    .map(Some)
+                    .ok_or("Choose a kind from the list."),
+            ),
+        };
+        let strength = match self.strength.trim() {
+            "" => Some(None),
+            s => errors.check(
+                "strength",
+                s.parse::<i16>()
+                    .ok()
+                    .filter(|n| (1..=5).contains(n))
+                    .map(Some)
+                    .ok_or("Strength is a whole number from 1 (weak) to 5 (strong)."),
+            ),
+        };
+        let cadence = match self.touch_cadence_days.trim() {
+            "" => Some(None),
+            d => errors.check(
+                "touch_cadence_days",
+                d.parse::<i32>()
+                    .ok()
+                    .filter(|n| (1..=3650).contains(n))
+                    .map(Some)
+                    .ok_or("Enter a number of days from 1 to 3650, or leave it empty."),
+            ),
+        };
+        for (field, value, max) in [
+            ("company", &self.company, 200),
+            ("title", &self.title, 200),
+            ("notes", &self.notes, 20_000),
+        ] {
+            if value.trim().chars().count() > max {
+                errors.add(field, format!("Keep this under {max} characters."));
+            }
+        }
+        let (Some(kind), Some(strength), Some(cadence), true) =
+            (kind, strength, cadence, errors.is_empty())
+        else {
+            return Err(errors);
+        };
+        Ok(ContactFields {
+            name: name.to_string(),
+            email,
+            phone,
+            company: optional(&self.company),
+            title: optional(&self.title),
+            linkedin_url,
+            kind,
+            strength,
+            touch_cadence_days: cadence,
+            notes: self.notes.trim().to_string(),
+        })
+    }
+}
+
+fn optional(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_string())
+}
+
+fn is_phone(text: &str) -> bool {
+    text.len() <= 50
+        && text.chars().any(|c| c.is_ascii_digit())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +()-./x".contains(c))
+}
+
+/// Checks a web address, adding `https://` when the scheme is missing, so
+/// `linkedin.com/in/x` and `https://www.linkedin.com/in/x` are both accepted.
+fn normalize_url(text: &str) -> Result<String, &'static str> {
+    let url = if text.contains("://") {
+        text.to_string()
+    } else {
+        format!("https://{text}")
+    };
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("Enter a web address starting with https://.")?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let valid = host.contains('.')
+        && !host.starts_with('.')
+        && url.len() <= 500
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid {
+        Ok(url)
+    } else {
+        Err("Enter a web address like https://www.linkedin.com/in/name.")
+    }
+}

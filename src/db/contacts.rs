@@ -1,0 +1,565 @@
+//! Contacts and the relationships between them. Every read is scoped by the viewer through
+//! `visible_user_ids`; writes are scoped by owner.
+
+use sqlx::{FromRow, PgExecutor, Postgres, QueryBuilder};
+use time::OffsetDateTime;
+
+use crate::accounts::model::UserId;
+use crate::contacts::model::{ContactFields, ContactId, Kind};
+
+/// The unique indexes that keep one contact per e-mail and per LinkedIn URL in a network.
+pub const EMAIL_KEY: &str = "contacts_owner_email_key";
+/// See [`EMAIL_KEY`].
+pub const LINKEDIN_KEY: &str = "contacts_owner_linkedin_key";
+/// One relationship per pair of contacts.
+pub const RELATIONSHIP_KEY: &str = "relationships_pair_key";
+
+/// A contact with its owner's name and whether a stay-in-touch touch is due.
+#[derive(Debug, Clone, FromRow)]
+pub struct Contact {
+    pub contact_id: ContactId,
+    pub owner_id: UserId,
+    pub owner_name: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub title: Option<String>,
+    pub linkedin_url: Option<String>,
+    pub kind: Kind,
+    pub strength: i16,
+    pub touch_cadence_days: Option<i32>,
+    pub last_touch_at: Option<OffsetDateTime>,
+    pub notes: String,
+    pub archived_at: Option<OffsetDateTime>,
+    pub touch_due: bool,
+}
+
+const CONTACT_COLUMNS: &str = "c.contact_id, c.owner_id, u.name as owner_name, c.name, c.email, \
+    c.phone, c.company, c.title, c.linkedin_url, c.kind, c.strength, c.touch_cadence_days, \
+    c.last_touch_at, c.notes, c.archived_at, \
+    (c.touch_cadence_days is not null and c.archived_at is null and \
+     coalesce(c.last_touch_at, c.created_at) + make_interval(days => c.touch_cadence_days) < now()) as touch_due";
+
+/// A contact the viewer may see, or `None`.
+pub async fn find_visible(
+    db: impl PgExecutor<'_>,
+    viewer: UserId,
+    id: ContactId,
+) -> sqlx::Result<Option<Contact>> {
+    let mut q = QueryBuilder::<Postgres>::new(format!(
+        "select {CONTACT_COLUMNS} from contacts c join users u on u.user_id = c.owner_id where c.contact_id = "
+    ));
+    q.push_bind(id)
+        .push(" and c.owner_id in (select visible_user_ids(")
+        .push_bind(viewer)
+        .push("))");
+    q.build_query_as().fetch_optional(db).await
+}
+
+/// Filters for the contact list.
+#[derive(Debug, Clone, Default)]
+pub struct ContactFilter {
+    /// Part of a name, company or e-mail; misspellings are forgiven.
+    pub query: Option<String>,
+    pub kind: Option<Kind>,
+    pub min_strength: Option<i16>,
+    /// Not touched for at least this many days (or never).
+    pub untouched_days: Option<i32>,
+    /// Only contacts whose stay-in-touch cadence has run out.
+    pub touch_due: bool,
+    /// Archived contacts instead of active ones.
+    pub archived: bool,
+    /// Only this owner's contacts (within what the viewer may see).
+    pub owner: Option<UserId>,
+}
+
+/// Where a page of the alphabetical list starts: after this name and id.
+#[derive(Debug, Clone)]
+pub struct Cursor {
+    pub name: String,
+    pub id: ContactId,
+}
+
+/// One page of the contacts the viewer may see. Without a search, alphabetical with keyset
+/// pagination (after `cursor`), so a late page costs what the first does. With a search, the
+/// best matches first, by trigram similarity.
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    viewer: UserId,
+    filter: &ContactFilter,
+    cursor: Option<&Cursor>,
+    limit: i64,
+) -> sqlx::Result<Vec<Contact>> {
+    let mut q = QueryBuilder::<Postgres>::new(format!(
+        "select {CONTACT_COLUMNS} from contacts c join users u on u.user_id = c.owner_id \
+         where c.owner_id in (select visible_user_ids("
+    ));
+    q.push_bind(viewer).push("))");
+    push_filters(&mut q, filter);
+    match &filter.query {
+        Some(text) => {
+            // A part of a word (`like`), a word misspelled (`<%`, word similarity), or the
+            // whole misspelled (`%`, similarity): all three can use the trigram indexes.
+            let text = text.to_lowercase();
+            let pattern = format!("%{}%", escape_like(&text));
+            q.push(" and (");
+            for column in ["lower(c.name)", "lower(coalesce(c.company, ''))"] {
+                q.push(column).push(" like ").push_bind(pattern.clone());
+                q.push(" or ")
+                    .push_bind(text.clone())
+                    .push(" <% ")
+                    .push(column);
+                q.push(" or ")
+                    .push(column)
+                    .push(" % ")
+                    .push_bind(text.clone())
+                    .push(" or ");
+            }
+            q.push("lower(c.email) like ").push_bind(pattern);
+            q.push(") order by greatest(word_similarity(")
+                .push_bind(text.clone());
+            q.push(", lower(c.name)), word_similarity(").push_bind(text);
+            q.push(", lower(coalesce(c.company, '')))) desc, lower(c.name), c.contact_id");
+        }
+        None => {
+            if let Some(cursor) = cursor {
+                q.push(" and (lower(c.name), c.contact_id) > (")
+                    .push_bind(cursor.name.to_lowercase())
+                    .push(", ")
+                    .push_bind(cursor.id)
+                    .push(")");
+            }
+            q.push(" order by lower(c.name), c.contact_id");
+        }
+    }
+    q.push(" limit ").push_bind(limit);
+    q.build_query_as().fetch_all(db).await
+}
+
+fn push_filters(q: &mut QueryBuilder<'_, Postgres>, filter: &ContactFilter) {
+    q.push(if filter.archived {
+        " and c.archived_at is not null"
+    } else {
+        " and c.archived_at is null"
+    });
+    if let Some(kind) = filter.kind {
+        q.push(" and c.kind = ").push_bind(kind.as_str());
+    }
+    if let Some(min) = filter.min_strength {
+        q.push(" and c.strength >= ").push_bind(min);
+    }
+    if let Some(days) = filter.untouched_days {
+        q.push(" and (c.last_touch_at is null or c.last_touch_at < now() - make_interval(days => ")
+            .push_bind(days)
+            .push("))");
+    }
+    if filter.touch_due {
+        q.push(
+            " and c.touch_cadence_days is not null and \
+             coalesce(c.last_touch_at, c.created_at) + make_interval(days => c.touch_cadence_days) < now()",
+        );
+    }
+    if let Some(owner) = filter.owner {
+        q.push(" and c.owner_id = ").push_bind(owner);
+    }
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Creates a contact owned by `owner`.
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    owner: UserId,
+    f: &ContactFields,
+) -> sqlx::Result<ContactId> {
+    sqlx::query_scalar!(
+        r#"insert into contacts (owner_id, name, email, phone, company, title, linkedin_url, kind,
+                                 strength, touch_cadence_days, notes)
+           values ($1, $2, $3, $4, $5, $6, $7, coalesce($8, 'other'), coalesce($9::int2, 3), $10, $11)
+           returning contact_id as "contact_id: ContactId""#,
+        owner as UserId,
+        f.name,
+        f.email,
+        f.phone,
+        f.company,
+        f.title,
+        f.linkedin_url,
+        f.kind.map(Kind::as_str),
+        f.strength,
+        f.touch_cadence_days,
+        f.notes,
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Replaces an owner's contact's fields; false when the owner has no such contact.
+pub async fn update(
+    db: impl PgExecutor<'_>,
+    owner: UserId,
+    id: ContactId,
+    f: &ContactFields,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "update contacts set name = $3, email = $4, phone = $5, company = $6, title = $7,
+                linkedin_url = $8, kind = coalesce($9, kind), strength = coalesce($10::int2, strength),
+                touch_cadence_days = $11, notes = $12
+         where contact_id = $1 and owner_id = $2",
+        id as ContactId,
+        owner as UserId,
+        f.name,
+        f.email,
+        f.phone,
+        f.company,
+        f.title,
+        f.linkedin_url,
+        f.kind.map(Kind::as_str),
+        f.strength,
+        f.touch_cadence_days,
+        f.notes,
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Archives or restores an owner's contact; false when there is no such contact.
+pub async fn set_archived(
+    db: impl PgExecutor<'_>,
+    owner: UserId,
+    id: ContactId,
+    archived: bool,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "update contacts set archived_at = case when $3 then coalesce(archived_at, now()) end
+         where contact_id = $1 and owner_id = $2",
+        id as ContactId,
+        owner as UserId,
+        archived
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Moves the last touch of contacts to now (an ask, an event or a done follow-up involved them).
+pub async fn touch(db: impl PgExecutor<'_>, ids: &[ContactId]) -> sqlx::Result<()> {
+    let ids: Vec<i64> = ids.iter().map(|c| c.0).collect();
+    sqlx::query!(
+        "update contacts set last_touch_at = now() where contact_id = any($1)",
+        &ids
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The other side of a relationship, as the contact page lists it.
+#[derive(Debug, Clone)]
+pub struct Related {
+    pub relationship_id: i64,
+    pub contact_id: ContactId,
+    pub name: String,
+    pub company: Option<String>,
+    pub kind: String,
+    pub strength: i16,
+}
+
+/// Everyone a contact is linked to, whichever side the link was made from.
+pub async fn relationships_of(
+    db: impl PgExecutor<'_>,
+    id: ContactId,
+) -> sqlx::Result<Vec<Related>> {
+    sqlx::query_as!(
+        Related,
+        r#"select r.relationship_id, c.contact_id as "contact_id: ContactId", c.name, c.company,
+                  r.kind, r.strength
+           from relationships r
+           join contacts c on c.contact_id =
+                case when r.from_contact_id = $1 then r.to_contact_id else r.from_contact_id end
+           where (r.from_contact_id = $1 or r.to_contact_id = $1) and c.archived_at is null
+           order by r.strength desc, lower(c.name)"#,
+        id as ContactId
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Links two of an owner's contacts.
+pub async fn link(
+    db: impl PgExecutor<'_>,
+    owner: UserId,
+    from: ContactId,
+    to: ContactId,
+    kind: &str,
+    strength: i16,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        "insert into relationships (owner_id, from_contact_id, to_contact_id, kind, strength)
+         select $1, $2, $3, $4, $5
+         where exists (select 1 from contacts where contact_id = $2 and owner_id = $1)
+           and exists (select 1 from contacts where contact_id = $3 and owner_id = $1)
+         returning relationship_id",
+        owner as UserId,
+        from as ContactId,
+        to as ContactId,
+        kind,
+        strength
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Removes one of an owner's relationships; false when there is no such relationship.
+pub async fn unlink(
+    db: impl PgExecutor<'_>,
+    owner: UserId,
+    relationship: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "delete from relationships where relationship_id = $1 and owner_id = $2",
+        relationship,
+        owner as UserId
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Someone who can introduce the rep to a contact.
+#[derive(Debug, Clone)]
+pub struct Introducer {
+    pub contact_id: ContactId,
+    pub name: String,
+    pub company: Option<String>,
+    pub kind: Kind,
+    pub relationship_strength: i16,
+    pub past_introductions: i64,
+}
+
+/// The viewer's contacts who know `target`, best first: the strongest relationship, then the
+/// most introductions they have made before, then the strongest relationship with the rep.
+pub async fn who_can_introduce(
+    db: impl PgExecutor<'_>,
+    viewer: UserId,
+    target: ContactId,
+) -> sqlx::Result<Vec<Introducer>> {
+    sqlx::query_as!(
+        Introducer,
+        r#"select c.contact_id as "contact_id: ContactId", c.name, c.company, c.kind as "kind: Kind",
+                  r.strength as relationship_strength,
+                  (select count(*) from ask_events e join referral_asks a on a.ask_id = e.ask_id
+                   where a.source_contact_id = c.contact_id and e.kind = 'introduced') as "past_introductions!"
+           from relationships r
+           join contacts c on c.contact_id =
+                case when r.from_contact_id = $2 then r.to_contact_id else r.from_contact_id end
+           where (r.from_contact_id = $2 or r.to_contact_id = $2)
+             and c.archived_at is null
+             and c.owner_id in (select visible_user_ids($1))
+           order by r.strength desc, 6 desc, c.strength desc, lower(c.name)"#,
+        viewer as UserId,
+        target as ContactId
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// How an owner's existing contacts are recognised on import.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub contact_id: ContactId,
+    pub name: String,
+    pub email: Option<String>,
+    pub linkedin_url: Option<String>,
+}
+
+/// Every contact of an owner (archived too) with its e-mail and LinkedIn URL.
+pub async fn identities(db: impl PgExecutor<'_>, owner: UserId) -> sqlx::Result<Vec<Identity>> {
+    sqlx::query_as!(
+        Identity,
+        r#"select contact_id as "contact_id: ContactId", name, lower(email) as email,
+                  lower(linkedin_url) as linkedin_url
+           from contacts where owner_id = $1 and (email is not null or linkedin_url is not null)"#,
+        owner as UserId
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Columns of many contacts, for one set-based insert or update.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub ids: Vec<i64>,
+    pub names: Vec<String>,
+    pub emails: Vec<Option<String>>,
+    pub phones: Vec<Option<String>>,
+    pub companies: Vec<Option<String>>,
+    pub titles: Vec<Option<String>>,
+    pub linkedin_urls: Vec<Option<String>>,
+    pub kinds: Vec<Option<String>>,
+    pub strengths: Vec<Option<i16>>,
+    pub cadences: Vec<Option<i32>>,
+    pub notes: Vec<String>,
+}
+
+impl Batch {
+    /// Adds one contact (with the id of the contact it updates, or 0 for a new one).
+    pub fn push(&mut self, id: i64, f: ContactFields) {
+        self.ids.push(id);
+        self.names.push(f.name);
+        self.emails.push(f.email);
+        self.phones.push(f.phone);
+        self.companies.push(f.company);
+        self.titles.push(f.title);
+        self.linkedin_urls.push(f.linkedin_url);
+        self.kinds.push(f.kind.map(|k| k.as_str().to_string()));
+        self.strengths.push(f.strength);
+        self.cadences.push(f.touch_cadence_days);
+        self.notes.push(f.notes);
+    }
+}
+
+/// Inserts many contacts in one statement; a row that collides with a contact created since
+/// the preview is skipped. Returns how many were inserted.
+pub async fn insert_batch(db: impl PgExecutor<'_>, owner: UserId, b: &Batch) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "insert into contacts (owner_id, name, email, phone, company, title, linkedin_url, kind,
+                               strength, touch_cadence_days, notes)
+         select $1, n, e, p, co, t, l, coalesce(k, 'other'), coalesce(s, 3), cad, notes
+         from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                     $8::text[], $9::int2[], $10::int4[], $11::text[])
+              as u(n, e, p, co, t, l, k, s, cad, notes)
+         on conflict do nothing",
+        owner as UserId,
+        &b.names,
+        &b.emails as &[Option<String>],
+        &b.phones as &[Option<String>],
+        &b.companies as &[Option<String>],
+        &b.titles as &[Option<String>],
+        &b.linkedin_urls as &[Option<String>],
+        &b.kinds as &[Option<String>],
+        &b.strengths as &[Option<i16>],
+        &b.cadences as &[Option<i32>],
+        &b.notes,
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Updates many of an owner's contacts in one statement: the imported value where there is
+/// one, the existing value where the import left a field empty. Returns how many changed.
+pub async fn update_batch(db: impl PgExecutor<'_>, owner: UserId, b: &Batch) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "update contacts c set
+            name = u.n, email = coalesce(u.e, c.email), phone = coalesce(u.p, c.phone),
+            company = coalesce(u.co, c.company), title = coalesce(u.t, c.title),
+            linkedin_url = coalesce(u.l, c.linkedin_url), kind = coalesce(u.k, c.kind),
+            strength = coalesce(u.s, c.strength), touch_cadence_days = coalesce(u.cad, c.touch_cadence_days),
+            notes = case when u.notes = '' then c.notes else u.notes end
+         from unnest($2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                     $8::text[], $9::text[], $10::int2[], $11::int4[], $12::text[])
+              as u(id, n, e, p, co, t, l, k, s, cad, notes)
+         where c.contact_id = u.id and c.owner_id = $1",
+        owner as UserId,
+        &b.ids,
+        &b.names,
+        &b.emails as &[Option<String>],
+        &b.phones as &[Option<String>],
+        &b.companies as &[Option<String>],
+        &b.titles as &[Option<String>],
+        &b.linkedin_urls as &[Option<String>],
+        &b.kinds as &[Option<String>],
+        &b.strengths as &[Option<i16>],
+        &b.cadences as &[Option<i32>],
+        &b.notes,
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// A stored import waiting for review.
+#[derive(Debug, Clone)]
+pub struct StoredImport {
+    pub contact_import_id: i64,
+    pub file_name: String,
+    pub format: String,
+    pub content: String,
+    pub mapping: serde_json::Value,
+}
+
+/// Stores an uploaded file for review; returns its id.
+pub async fn save_import(
+    db: impl PgExecutor<'_>,
+    owner: UserId,
+    file_name: &str,
+    format: &str,
+    content: &str,
+    mapping: &serde_json::Value,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        "insert into contact_imports (owner_id, file_name, format, content, mapping)
+         values ($1, $2, $3, $4, $5) returning contact_import_id",
+        owner as UserId,
+        file_name,
+        format,
+        content,
+        mapping
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// An owner's stored import.
+pub async fn find_import(
+    db: impl PgExecutor<'_>,
+    owner: UserId,
+    id: i64,
+) -> sqlx::Result<Option<StoredImport>> {
+    sqlx::query_as!(
+        StoredImport,
+        "select contact_import_id, file_name, format, content, mapping from contact_imports
+         where contact_import_id = $1 and owner_id = $2",
+        id,
+        owner as UserId
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Changes a stored import's column mapping.
+pub async fn set_import_mapping(
+    db: impl PgExecutor<'_>,
+    owner: UserId,
+    id: i64,
+    mapping: &serde_json::Value,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "update contact_imports set mapping = $3 where contact_import_id = $1 and owner_id = $2",
+        id,
+        owner as UserId,
+        mapping
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes a stored import (after commit, or to abandon it); false when already gone, so a
+/// second commit of the same import does nothing.
+pub async fn delete_import(db: impl PgExecutor<'_>, owner: UserId, id: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "delete from contact_imports where contact_import_id = $1 and owner_id = $2",
+        id,
+        owner as UserId
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
