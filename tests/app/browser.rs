@@ -79,3 +79,76 @@ async fn a_new_admin_walks_setup_login_and_logout_in_a_real_browser() {
     browser.screenshot("not-found").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_rep_adds_a_contact_finds_it_misspelled_and_previews_an_import_with_a_bad_row() {
+    let Some(browser) = Browser::start_server_and_browser().await else {
+        return;
+    };
+    browser
+        .app
+        .create_user("rep@example.com", "Rita Rep", "rep", None)
+        .await;
+    browser.login("rep@example.com", PASSWORD).await;
+    let client = &browser.client;
+
+    client.goto(&browser.url("/contacts/new")).await.unwrap();
+    browser.fill("#name", "Margaret Hamilton").await;
+    browser.fill("#company", "Apollo Guidance").await;
+    browser.fill("#email", "margaret@apollo.example").await;
+    browser
+        .submit("form[action='/contacts'] button[type=submit]")
+        .await;
+    assert_eq!(
+        client.title().await.unwrap(),
+        "Margaret Hamilton · Warmline"
+    );
+
+    client.goto(&browser.url("/contacts")).await.unwrap();
+    browser.fill("#q", "margret hamiltn").await;
+    browser
+        .submit("form[role=search] button[type=submit]")
+        .await;
+    assert!(
+        browser
+            .text("table.contacts")
+            .await
+            .contains("Margaret Hamilton")
+    );
+    browser.screenshot("contacts-search").await;
+
+    let file = crate::common::temp_dir("upload").join("people.csv");
+    std::fs::write(
+        &file,
+        "Name,Email,Company\r\nAlan Turing,alan@bletchley.example,Bletchley Park\r\nBroken Row,not-an-email,Nowhere\r\nKatherine Johnson,katherine@nasa.example,NASA\r\n",
+    )
+    .unwrap();
+    client.goto(&browser.url("/contacts/import")).await.unwrap();
+    client
+        .find(Locator::Css("#file"))
+        .await
+        .unwrap()
+        .send_keys(&file.display().to_string())
+        .await
+        .unwrap();
+    browser
+        .submit("form[enctype='multipart/form-data'] button")
+        .await;
+    assert_eq!(client.title().await.unwrap(), "Import preview · Warmline");
+    let rejected = browser.text("#rejected").await;
+    assert!(
+        rejected.contains("Broken Row") && rejected.contains("E-mail"),
+        "{rejected}"
+    );
+    browser.screenshot("import-preview").await;
+    browser.resize(375, 812).await;
+    browser.screenshot("import-preview-375").await;
+    browser.resize(1280, 900).await;
+
+    browser
+        .submit("form[action$='/commit'] button[type=submit]")
+        .await;
+    assert!(browser.text(".flash").await.contains("2 added"));
+    browser.screenshot("contacts-after-import").await;
+    browser.close().await;
+}

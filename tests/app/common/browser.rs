@@ -24,6 +24,7 @@ const CHROMIUM_CANDIDATES: [&str; 2] = ["/usr/bin/chromium", "/usr/bin/chromium-
 pub struct Browser {
     pub client: Client,
     pub base: String,
+    pub app: super::TestApp,
     _driver: Child,
 }
 
@@ -41,7 +42,8 @@ impl Browser {
         };
 
         let (pool, url) = fresh_database().await;
-        let router = warmline::app(AppState::new(pool, Config::for_database(Some(url))));
+        let router = warmline::app(AppState::new(pool.clone(), Config::for_database(Some(url))));
+        let app = super::TestApp::over(router.clone(), pool);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, router).await });
@@ -83,6 +85,7 @@ impl Browser {
                     return Some(Self {
                         client,
                         base,
+                        app,
                         _driver: driver,
                     });
                 }
@@ -124,19 +127,34 @@ impl Browser {
         input.send_keys(value).await.unwrap();
     }
 
-    /// Clicks the element matched by `css` (a submit button) and waits for the next page.
+    /// Clicks the element matched by `css` (a submit button) and waits until the next page
+    /// has loaded: a marker set on this page is gone and the new document is complete.
     pub async fn submit(&self, css: &str) {
+        self.client
+            .execute("window.__warmlineOldPage = true;", vec![])
+            .await
+            .unwrap();
         let button = self
             .client
             .find(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("{css}: {e}"));
         button.click().await.unwrap();
-        self.client
-            .wait()
-            .for_element(Locator::Css("body"))
-            .await
-            .unwrap();
+        for _ in 0..200 {
+            let loaded = self
+                .client
+                .execute(
+                    "return window.__warmlineOldPage === undefined && document.readyState === 'complete';",
+                    vec![],
+                )
+                .await
+                .unwrap_or(serde_json::Value::Bool(false));
+            if loaded == serde_json::Value::Bool(true) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no new page after clicking {css}");
     }
 
     /// The visible text of the element matched by `css`.
@@ -157,6 +175,14 @@ impl Browser {
             .await
             .unwrap_or_else(|e| panic!("{css}: {e}"));
         element.prop("value").await.unwrap().unwrap_or_default()
+    }
+
+    /// Logs in through the login form.
+    pub async fn login(&self, email: &str, password: &str) {
+        self.client.goto(&self.url("/login")).await.unwrap();
+        self.fill("#email", email).await;
+        self.fill("#password", password).await;
+        self.submit("form[action='/login'] button").await;
     }
 
     /// Ends the browser session.
