@@ -4,6 +4,8 @@
 pub mod accounts;
 /// The JSON API under `/api/v1`.
 pub mod api;
+/// Referral asks: logging, the stage flow, events, the close-the-loop checklist.
+pub mod asks;
 /// The command line: `serve`, `migrate`, ….
 pub mod cli;
 /// Settings from flags and the environment.
@@ -14,10 +16,10 @@ pub mod contacts;
 pub mod db;
 /// A private PostgreSQL cluster run from the system's server binaries.
 pub mod embedded_pg;
+/// `/follow-ups`: what a rep owes; done and postpone.
+pub mod followups;
 /// `/healthz` and `/readyz`.
 pub mod health;
-/// The home page.
-pub mod home;
 /// `warmline serve`: HTTP, background tasks and orderly shutdown.
 pub mod server;
 /// `/settings`: profile, password, sessions, API tokens.
@@ -30,5 +32,7 @@ pub mod team;
 pub mod telemetry;
 /// Shared web glue: the router, layers, errors, page context and static assets.
 pub mod web;
+/// `/`, My week: the quick log form and what is due.
+pub mod week;
 
 pub use web::app;

@@ -22,7 +22,9 @@ use crate::db::users::NewUser;
 use crate::state::AppState;
 use crate::web::auth::{AUTHENTICATED_AT, AuthSession, ClientAddr};
 use crate::web::form::FieldErrors;
-use crate::web::{AppError, AppResult, FlashKind, PageContext, csrf, redirect_with_flash, render};
+use crate::web::{
+    AppError, AppResult, FlashKind, PageContext, csrf, local_path, redirect_with_flash, render,
+};
 
 /// Failed logins allowed per account and per client address within [`THROTTLE_WINDOW`].
 pub const MAX_FAILED_LOGINS: i64 = 5;
@@ -174,7 +176,7 @@ async fn show_login(
     Query(query): Query<NextQuery>,
 ) -> AppResult<Response> {
     if auth.user.is_some() {
-        return Ok(Redirect::to(safe_next(&query.next)).into_response());
+        return Ok(Redirect::to(local_path(&query.next, "/")).into_response());
     }
     if !db::users::any_exist(&state.pool).await? {
         return Ok(Redirect::to("/setup").into_response());
@@ -235,7 +237,7 @@ async fn log_in(
     db::login_failures::clear_for_email(&state.pool, &email, now - THROTTLE_WINDOW).await?;
     start_session(&mut auth, &user).await?;
     tracing::info!(user.id = %user.id, "logged in");
-    Ok(Redirect::to(safe_next(&form.next)).into_response())
+    Ok(Redirect::to(local_path(&form.next, "/")).into_response())
 }
 
 /// Logs out everywhere: this session is deleted from the store (so a copied cookie is
@@ -267,13 +269,4 @@ pub async fn start_session(auth: &mut AuthSession, user: &model::User) -> AppRes
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("session: {e}")))?;
     Ok(())
-}
-
-/// Only local paths: never another site (`//evil.example`, `https://…`).
-fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next
-    } else {
-        "/"
-    }
 }

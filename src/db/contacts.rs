@@ -563,3 +563,73 @@ pub async fn delete_import(db: impl PgExecutor<'_>, owner: UserId, id: i64) -> s
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// A contact as a pick list shows it.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub contact_id: ContactId,
+    pub name: String,
+    pub company: Option<String>,
+}
+
+/// The owner's active contacts with exactly this name (case-insensitive).
+pub async fn named(
+    db: impl PgExecutor<'_>,
+    owner: UserId,
+    name: &str,
+) -> sqlx::Result<Vec<Choice>> {
+    sqlx::query_as!(
+        Choice,
+        r#"select contact_id as "contact_id: ContactId", name, company from contacts
+           where owner_id = $1 and lower(name) = lower($2) and archived_at is null
+           order by contact_id limit 20"#,
+        owner as UserId,
+        name.trim()
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// One of the owner's active contacts by id.
+pub async fn own_choice(
+    db: impl PgExecutor<'_>,
+    owner: UserId,
+    id: ContactId,
+) -> sqlx::Result<Option<Choice>> {
+    sqlx::query_as!(
+        Choice,
+        r#"select contact_id as "contact_id: ContactId", name, company from contacts
+           where contact_id = $1 and owner_id = $2 and archived_at is null"#,
+        id as ContactId,
+        owner as UserId
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// The owner's contacts whose name starts with or resembles `text`, for type-ahead; with no
+/// text, the strongest referral sources and clients touched most recently.
+pub async fn suggest(
+    db: impl PgExecutor<'_>,
+    owner: UserId,
+    text: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<Choice>> {
+    let text = text.trim().to_lowercase();
+    sqlx::query_as!(
+        Choice,
+        r#"select contact_id as "contact_id: ContactId", name, company from contacts
+           where owner_id = $1 and archived_at is null
+             and ($2 = '' or lower(name) like $3 || '%' or $2 <% lower(name))
+           order by ($2 <> '' and lower(name) like $3 || '%') desc,
+                    kind in ('referral_source', 'client') desc, strength desc,
+                    last_touch_at desc nulls last, lower(name)
+           limit $4"#,
+        owner as UserId,
+        text,
+        escape_like(&text),
+        limit
+    )
+    .fetch_all(db)
+    .await
+}

@@ -1,8 +1,10 @@
 //! The database: where it comes from (an external server or the embedded cluster), the
 //! connection pool, and migrations. Queries live beside this file, one file per table family.
 
+pub mod asks;
 pub mod audit;
 pub mod contacts;
+pub mod follow_ups;
 pub mod login_failures;
 pub mod tokens;
 pub mod users;

@@ -299,3 +299,13 @@ pub async fn time_zone_names(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<String
     .fetch_all(db)
     .await
 }
+
+/// Today's date in a time zone (the owner's: due dates are read in it).
+pub async fn today_in(db: impl PgExecutor<'_>, time_zone: &str) -> sqlx::Result<time::Date> {
+    sqlx::query_scalar!(
+        r#"select (now() at time zone $1)::date as "today!""#,
+        time_zone
+    )
+    .fetch_one(db)
+    .await
+}

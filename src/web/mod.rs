@@ -102,7 +102,9 @@ fn pages(state: &AppState) -> Router<AppState> {
     )
     .build();
     Router::new()
-        .merge(crate::home::router())
+        .merge(crate::week::router())
+        .merge(crate::asks::router())
+        .merge(crate::followups::router())
         .merge(crate::accounts::router())
         .merge(crate::contacts::router())
         .merge(crate::team::router())
@@ -128,4 +130,14 @@ pub fn render(status: StatusCode, page: &impl askama::Template) -> AppResult<Res
         .render()
         .map_err(|e| AppError::Internal(anyhow::anyhow!("template: {e}")))?;
     Ok((status, axum::response::Html(html)).into_response())
+}
+
+/// `path` if it is a path on this site, else `default`: redirects never lead elsewhere
+/// (`//evil.example`, `https://…`).
+pub fn local_path<'a>(path: &'a str, default: &'a str) -> &'a str {
+    if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\") {
+        path
+    } else {
+        default
+    }
 }

@@ -152,3 +152,82 @@ async fn a_rep_adds_a_contact_finds_it_misspelled_and_previews_an_import_with_a_
     browser.screenshot("contacts-after-import").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_rep_logs_an_ask_records_the_introduction_and_thanks_the_source() {
+    let Some(browser) = Browser::start_server_and_browser().await else {
+        return;
+    };
+    browser
+        .app
+        .create_user("rep@example.com", "Rita Rep", "rep", None)
+        .await;
+    browser.login("rep@example.com", PASSWORD).await;
+    let client = &browser.client;
+    assert_eq!(client.title().await.unwrap(), "My week · Warmline");
+    browser.resize(375, 812).await;
+    browser.screenshot("week-375-empty").await;
+    browser.resize(1280, 900).await;
+
+    browser.fill("#source", "Dana Client").await;
+    browser
+        .fill("#target", "CFO of a logistics firm in Munich")
+        .await;
+    browser
+        .fill("#reason", "They are opening a second warehouse")
+        .await;
+    browser
+        .submit("form[action='/asks'] button[type=submit]")
+        .await;
+    assert!(
+        client
+            .title()
+            .await
+            .unwrap()
+            .starts_with("Ask of Dana Client")
+    );
+    assert!(browser.text(".flash").await.contains("Ask logged"));
+
+    assert_eq!(
+        browser.value("#kind").await,
+        "introduced",
+        "the likely next step is preselected"
+    );
+    browser
+        .submit("form[action*='/events'] button[type=submit]")
+        .await;
+    assert!(
+        browser
+            .text(".flash")
+            .await
+            .contains("Recorded: Introduced")
+    );
+    browser.screenshot("ask-introduced").await;
+
+    client.goto(&browser.url("/")).await.unwrap();
+    let owed = browser.text(".owed").await;
+    assert!(
+        owed.contains("Thank Dana Client for the introduction"),
+        "{owed}"
+    );
+    browser.screenshot("week-desktop").await;
+    browser.resize(375, 812).await;
+    browser.screenshot("week-375").await;
+    browser.resize(1280, 900).await;
+
+    let done = client
+        .find(Locator::XPath(
+            "//li[contains(@class,'follow-up')][contains(., 'Thank Dana Client')]//form[contains(@action,'/done')]//button",
+        ))
+        .await
+        .unwrap();
+    browser.click_and_wait(done).await;
+    assert!(
+        browser
+            .text(".flash")
+            .await
+            .starts_with("Done: Thank Dana Client")
+    );
+    assert!(!browser.text(".owed").await.contains("Thank Dana Client"));
+    browser.close().await;
+}

@@ -2,6 +2,7 @@
 //! real PostgreSQL (a throwaway cluster per run, a fresh database per test).
 
 mod accounts;
+mod asks;
 mod browser;
 mod cli;
 mod common;

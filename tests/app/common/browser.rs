@@ -127,19 +127,24 @@ impl Browser {
         input.send_keys(value).await.unwrap();
     }
 
-    /// Clicks the element matched by `css` (a submit button) and waits until the next page
-    /// has loaded: a marker set on this page is gone and the new document is complete.
+    /// Clicks the element matched by `css` (a submit button) and waits for the next page.
     pub async fn submit(&self, css: &str) {
-        self.client
-            .execute("window.__warmlineOldPage = true;", vec![])
-            .await
-            .unwrap();
         let button = self
             .client
             .find(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("{css}: {e}"));
-        button.click().await.unwrap();
+        self.click_and_wait(button).await;
+    }
+
+    /// Clicks an element and waits until the next page has loaded: a marker set on this page
+    /// is gone and the new document is complete.
+    pub async fn click_and_wait(&self, element: fantoccini::elements::Element) {
+        self.client
+            .execute("window.__warmlineOldPage = true;", vec![])
+            .await
+            .unwrap();
+        element.click().await.unwrap();
         for _ in 0..200 {
             let loaded = self
                 .client
@@ -154,7 +159,7 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("no new page after clicking {css}");
+        panic!("no new page after the click");
     }
 
     /// The visible text of the element matched by `css`.

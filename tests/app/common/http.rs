@@ -202,6 +202,14 @@ impl TestApp {
     }
 }
 
+/// The value of the first input named `name` in a page.
+pub fn input_value(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_string())
+}
+
 /// The CSRF token of the first form in a page.
 pub fn csrf_token_in(html: &str) -> Option<String> {
     let marker = "name=\"csrf_token\" value=\"";

@@ -1,0 +1,303 @@
+//! Referral asks: stages, events, and the rules for moving an ask along.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A referral ask's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(transparent)]
+#[serde(transparent)]
+pub struct AskId(pub i64);
+
+impl fmt::Display for AskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Where an ask stands: `asked → promised_intro → introduced → meeting_scheduled →
+/// meeting_held → won | lost`, with `declined`, `no_one_in_mind` and `expired` as other endings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum Stage {
+    Asked,
+    PromisedIntro,
+    Introduced,
+    MeetingScheduled,
+    MeetingHeld,
+    Won,
+    Lost,
+    Declined,
+    NoOneInMind,
+    Expired,
+}
+
+impl Stage {
+    /// Every stage, in flow order.
+    pub const ALL: [Stage; 10] = [
+        Stage::Asked,
+        Stage::PromisedIntro,
+        Stage::Introduced,
+        Stage::MeetingScheduled,
+        Stage::MeetingHeld,
+        Stage::Won,
+        Stage::Lost,
+        Stage::Declined,
+        Stage::NoOneInMind,
+        Stage::Expired,
+    ];
+
+    /// The stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Asked => "asked",
+            Self::PromisedIntro => "promised_intro",
+            Self::Introduced => "introduced",
+            Self::MeetingScheduled => "meeting_scheduled",
+            Self::MeetingHeld => "meeting_held",
+            Self::Won => "won",
+            Self::Lost => "lost",
+            Self::Declined => "declined",
+            Self::NoOneInMind => "no_one_in_mind",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// How it is shown.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Asked => "Asked",
+            Self::PromisedIntro => "Intro promised",
+            Self::Introduced => "Introduced",
+            Self::MeetingScheduled => "Meeting scheduled",
+            Self::MeetingHeld => "Meeting held",
+            Self::Won => "Won",
+            Self::Lost => "Lost",
+            Self::Declined => "Declined",
+            Self::NoOneInMind => "No one in mind",
+            Self::Expired => "Expired",
+        }
+    }
+
+    /// Parses the stored value.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// How far along the main flow the stage is (endings other than won and lost share the
+    /// rank of the stage they can follow).
+    fn rank(self) -> u8 {
+        match self {
+            Self::Asked | Self::Declined | Self::NoOneInMind | Self::Expired => 0,
+            Self::PromisedIntro => 1,
+            Self::Introduced => 2,
+            Self::MeetingScheduled => 3,
+            Self::MeetingHeld => 4,
+            Self::Won | Self::Lost => 5,
+        }
+    }
+
+    /// Whether the ask has ended.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Self::Won | Self::Lost | Self::Declined | Self::NoOneInMind | Self::Expired
+        )
+    }
+
+    /// Whether the ask got as far as an introduction.
+    pub fn reached_introduction(self) -> bool {
+        self.rank() >= Self::Introduced.rank()
+    }
+
+    /// A CSS class for the stage badge.
+    pub fn tone(self) -> &'static str {
+        match self {
+            Self::Won => "ok",
+            Self::Lost | Self::Declined | Self::NoOneInMind | Self::Expired => "off",
+            Self::Asked | Self::PromisedIntro => "",
+            _ => "warn",
+        }
+    }
+}
+
+/// Something that happened to an ask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum EventKind {
+    PromisedIntro,
+    Introduced,
+    MeetingScheduled,
+    MeetingHeld,
+    Won,
+    Lost,
+    Declined,
+    NoOneInMind,
+    Expired,
+    SourceThanked,
+    SourceUpdated,
+    Note,
+}
+
+impl EventKind {
+    /// Every kind, in the order the event form offers them.
+    pub const ALL: [EventKind; 12] = [
+        EventKind::PromisedIntro,
+        EventKind::Introduced,
+        EventKind::MeetingScheduled,
+        EventKind::MeetingHeld,
+        EventKind::Won,
+        EventKind::Lost,
+        EventKind::Declined,
+        EventKind::NoOneInMind,
+        EventKind::Expired,
+        EventKind::SourceThanked,
+        EventKind::SourceUpdated,
+        EventKind::Note,
+    ];
+
+    /// The stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SourceThanked => "source_thanked",
+            Self::SourceUpdated => "source_updated",
+            Self::Note => "note",
+            other => other.stage().map_or("note", Stage::as_str),
+        }
+    }
+
+    /// How it is offered and shown.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::PromisedIntro => "Promised an introduction",
+            Self::Introduced => "Introduced",
+            Self::MeetingScheduled => "Meeting scheduled",
+            Self::MeetingHeld => "Meeting held",
+            Self::Won => "Won",
+            Self::Lost => "Lost",
+            Self::Declined => "Declined to introduce",
+            Self::NoOneInMind => "No one in mind",
+            Self::Expired => "Expired",
+            Self::SourceThanked => "Thanked the source",
+            Self::SourceUpdated => "Updated the source",
+            Self::Note => "Note",
+        }
+    }
+
+    /// Parses the stored value.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// The stage this event moves the ask to, if it is a stage event.
+    pub fn stage(self) -> Option<Stage> {
+        Some(match self {
+            Self::PromisedIntro => Stage::PromisedIntro,
+            Self::Introduced => Stage::Introduced,
+            Self::MeetingScheduled => Stage::MeetingScheduled,
+            Self::MeetingHeld => Stage::MeetingHeld,
+            Self::Won => Stage::Won,
+            Self::Lost => Stage::Lost,
+            Self::Declined => Stage::Declined,
+            Self::NoOneInMind => Stage::NoOneInMind,
+            Self::Expired => Stage::Expired,
+            Self::SourceThanked | Self::SourceUpdated | Self::Note => return None,
+        })
+    }
+}
+
+/// Whether `event` may be recorded on an ask at `current`; the message says why not.
+/// Thanks, updates and notes are always welcome, even after the ask has ended: that is how
+/// the loop with the source is closed.
+pub fn check_move(current: Stage, event: EventKind) -> Result<(), String> {
+    let Some(next) = event.stage() else {
+        return Ok(());
+    };
+    if current.is_final() {
+        return Err(format!(
+            "This ask has ended ({}). You can still thank or update the source, or add a note.",
+            current.label().to_lowercase()
+        ));
+    }
+    match next {
+        Stage::Declined | Stage::NoOneInMind if current.reached_introduction() => Err(
+            "The introduction already happened; record how it ended (won or lost) instead.".into(),
+        ),
+        Stage::MeetingScheduled | Stage::MeetingHeld | Stage::Won | Stage::Lost
+            if !current.reached_introduction() =>
+        {
+            Err("Record the introduction first: a meeting or an outcome needs one.".into())
+        }
+        Stage::Expired | Stage::Declined | Stage::NoOneInMind => Ok(()),
+        _ if next.rank() <= current.rank() => Err(format!(
+            "The ask is already at “{}”; it can only move forward.",
+            current.label()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// How a referral ask was made.
+pub const CHANNELS: [(&str, &str); 7] = [
+    ("in_person", "In person"),
+    ("phone", "Phone"),
+    ("email", "E-mail"),
+    ("video", "Video call"),
+    ("linkedin", "LinkedIn"),
+    ("text", "Text message"),
+    ("other", "Other"),
+];
+
+/// The label of a channel value.
+pub fn channel_label(value: &str) -> &'static str {
+    CHANNELS
+        .iter()
+        .find(|(v, _)| *v == value)
+        .map_or("Other", |(_, l)| l)
+}
+
+/// Parses an amount of money as typed (`12,500`, `12500.50`, `$ 1 200`) into cents.
+pub fn parse_amount(text: &str) -> Result<i64, &'static str> {
+    let cleaned: String = text
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ',' | ' ' | '$' | '€' | '£' | '\u{a0}'))
+        .collect();
+    if cleaned.starts_with('-') {
+        return Err("An amount cannot be negative.");
+    }
+    let (whole, fraction) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+    let valid = !whole.is_empty()
+        && whole.chars().all(|c| c.is_ascii_digit())
+        && fraction.len() <= 2
+        && fraction.chars().all(|c| c.is_ascii_digit());
+    if !valid {
+        return Err("Enter an amount like 12,500 or 12500.50.");
+    }
+    let whole: i64 = whole.parse().map_err(|_| "That amount is too large.")?;
+    let cents: i64 = format!("{fraction:0<2}").parse().unwrap_or(0);
+    whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(cents))
+        .filter(|c| *c <= 100_000_000_000_000)
+        .ok_or("That amount is too large.")
+}
+
+/// Cents as a whole amount with thousands separators (`1,250,000`), cents only when present.
+pub fn format_amount(cents: i64) -> String {
+    let whole = (cents / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    match cents % 100 {
+        0 => grouped,
+        rest => format!("{grouped}.{rest:02}"),
+    }
+}

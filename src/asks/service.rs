@@ -1,0 +1,464 @@
+//! Logging asks and recording what came of them: validation, the stage flow, and the
+//! follow-ups each step creates or completes, in one transaction with its audit rows.
+
+use serde_json::json;
+use sqlx::{PgPool, Postgres, Transaction};
+use time::{Date, Duration};
+use uuid::Uuid;
+
+use super::model::{AskId, CHANNELS, EventKind, Stage, check_move, parse_amount};
+use crate::accounts::model::User;
+use crate::contacts::model::{ContactFields, ContactId, Kind};
+use crate::db;
+use crate::db::asks::{Locked, NewAsk};
+use crate::db::contacts::Choice;
+use crate::db::follow_ups::NewFollowUp;
+use crate::web::AppResult;
+use crate::web::form::FieldErrors;
+
+/// Asks to one source within this many days before a warning...
+pub const CONNECTOR_WINDOW_DAYS: i64 = 90;
+/// ...when the source was already asked more than this many times.
+pub const CONNECTOR_LIMIT: i64 = 3;
+/// Days until the first follow-up on a new ask, by default.
+pub const FOLLOW_UP_AFTER_DAYS: i64 = 7;
+
+/// The quick "log an ask" form: three typed fields, the rest defaulted.
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct AskForm {
+    /// Who was asked: one of my contacts by name, or a new name.
+    pub source: String,
+    /// Whom to be introduced to: one of my contacts by name, or a description.
+    pub target: String,
+    /// Why: the business reason.
+    pub reason: String,
+    pub channel: String,
+    pub asked_on: String,
+    pub follow_up_on: String,
+    /// Chosen when several contacts share the typed name.
+    pub source_id: String,
+    pub target_id: String,
+    /// Identifies one filling-in of the form, so a double submit logs one ask.
+    pub submission_id: String,
+    /// Set when the user saw the connector-load warning and logs anyway.
+    pub confirm_load: String,
+}
+
+/// Why an ask was not logged yet.
+#[derive(Debug, Default)]
+pub struct NotLogged {
+    pub errors: FieldErrors,
+    /// Contacts sharing the typed source or target name: pick one.
+    pub source_choices: Vec<Choice>,
+    pub target_choices: Vec<Choice>,
+    /// The source was asked this often recently: confirm to go on.
+    pub connector_load: Option<i64>,
+}
+
+/// How a contact field resolved.
+enum Resolved {
+    Contact(Choice),
+    New(String),
+    Ambiguous(Vec<Choice>),
+}
+
+async fn resolve(
+    pool: &PgPool,
+    user: &User,
+    typed: &str,
+    chosen: &str,
+) -> AppResult<Option<Resolved>> {
+    if let Ok(id) = chosen.trim().parse::<i64>() {
+        return Ok(db::contacts::own_choice(pool, user.id, ContactId(id))
+            .await?
+            .map(Resolved::Contact));
+    }
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Ok(None);
+    }
+    let mut matches = db::contacts::named(pool, user.id, typed).await?;
+    Ok(Some(match matches.len() {
+        0 => Resolved::New(typed.to_string()),
+        1 => Resolved::Contact(matches.remove(0)),
+        _ => Resolved::Ambiguous(matches),
+    }))
+}
+
+/// Logs an ask (creating the source as a contact when the name is new) with its first
+/// follow-up, or says what stands in the way. A form submitted twice logs one ask: the
+/// second submission returns the first's id.
+pub async fn log_ask(
+    pool: &PgPool,
+    user: &User,
+    form: &AskForm,
+    today: Date,
+) -> AppResult<Result<AskId, NotLogged>> {
+    let submission = Uuid::parse_str(form.submission_id.trim()).unwrap_or_else(|_| Uuid::new_v4());
+    if let Some(existing) = db::asks::find_by_submission(pool, user.id, submission).await? {
+        return Ok(Ok(existing));
+    }
+    let mut out = NotLogged::default();
+    let source = resolve(pool, user, &form.source, &form.source_id).await?;
+    let target = resolve(pool, user, &form.target, &form.target_id).await?;
+    match &source {
+        None => out.errors.add(
+            "source",
+            "Who did you ask? Type one of your contacts or a new name.",
+        ),
+        Some(Resolved::Ambiguous(choices)) => {
+            out.errors.add(
+                "source",
+                "Several of your contacts have this name: pick one.",
+            );
+            out.source_choices = choices.clone();
+        }
+        Some(Resolved::New(name)) if name.chars().count() > 200 => out
+            .errors
+            .add("source", "Keep the name under 200 characters."),
+        _ => {}
+    }
+    match &target {
+        None => out.errors.add(
+            "target",
+            "Whom should they introduce you to? A contact, or describe the ideal prospect.",
+        ),
+        Some(Resolved::Ambiguous(choices)) => {
+            out.errors.add(
+                "target",
+                "Several of your contacts have this name: pick one.",
+            );
+            out.target_choices = choices.clone();
+        }
+        Some(Resolved::New(text)) if text.chars().count() > 1000 => out
+            .errors
+            .add("target", "Keep the description under 1,000 characters."),
+        _ => {}
+    }
+    let reason = form.reason.trim();
+    if reason.is_empty() {
+        out.errors.add(
+            "reason",
+            "Why this introduction? One line on the business reason.",
+        );
+    } else if reason.chars().count() > 4000 {
+        out.errors
+            .add("reason", "Keep the reason under 4,000 characters.");
+    }
+    let channel = match form.channel.trim() {
+        "" => "in_person",
+        c if CHANNELS.iter().any(|(v, _)| *v == c) => c,
+        _ => {
+            out.errors
+                .add("channel", "Choose how you asked from the list.");
+            "other"
+        }
+    };
+    let asked_on = out
+        .errors
+        .check(
+            "asked_on",
+            parse_past_date(&form.asked_on, today, Date::MIN),
+        )
+        .unwrap_or(today);
+    let follow_up_on = match form.follow_up_on.trim() {
+        "" => asked_on.max(today) + Duration::days(FOLLOW_UP_AFTER_DAYS),
+        text => out
+            .errors
+            .check("follow_up_on", parse_date(text))
+            .unwrap_or(today),
+    };
+    if !out.errors.is_empty() {
+        return Ok(Err(out));
+    }
+    if let Some(Resolved::Contact(source)) = &source
+        && form.confirm_load.is_empty()
+    {
+        let since = today - Duration::days(CONNECTOR_WINDOW_DAYS);
+        let load = db::asks::count_to_source_since(pool, source.contact_id, since).await?;
+        if load > CONNECTOR_LIMIT {
+            out.connector_load = Some(load);
+            return Ok(Err(out));
+        }
+    }
+
+    let mut tx = pool.begin().await?;
+    let source = match source {
+        Some(Resolved::Contact(c)) => c,
+        Some(Resolved::New(name)) => {
+            create_contact(&mut tx, user, &name, Kind::ReferralSource).await?
+        }
+        _ => unreachable!("checked above"),
+    };
+    let (target_id, description, target_label) = match target {
+        Some(Resolved::Contact(c)) => (Some(c.contact_id), None, c.name),
+        Some(Resolved::New(text)) => (None, Some(text.clone()), text),
+        _ => unreachable!("checked above"),
+    };
+    let new = NewAsk {
+        rep: user.id,
+        source: source.contact_id,
+        target: target_id,
+        target_description: description.as_deref(),
+        reason,
+        channel,
+        asked_on,
+        submission_id: submission,
+    };
+    let Some(id) = db::asks::insert(&mut tx, &new).await? else {
+        // The same form won a race with itself: the other submission logged the ask.
+        tx.rollback().await?;
+        let existing = db::asks::find_by_submission(pool, user.id, submission).await?;
+        return Ok(existing.ok_or_else(NotLogged::default));
+    };
+    let title = format!(
+        "Follow up with {} about an introduction to {}",
+        source.name, target_label
+    );
+    add_follow_up(
+        &mut tx,
+        user,
+        "ask_follow_up",
+        &title,
+        id,
+        None,
+        follow_up_on,
+    )
+    .await?;
+    let changes = json!({ "source": source.contact_id, "target": target_id, "target_description": description,
+                          "reason": reason, "channel": channel, "asked_on": asked_on.to_string() });
+    db::audit::record(&mut *tx, Some(user.id), "ask", id.0, "create", changes).await?;
+    tx.commit().await?;
+    Ok(Ok(id))
+}
+
+async fn create_contact(
+    tx: &mut Transaction<'_, Postgres>,
+    user: &User,
+    name: &str,
+    kind: Kind,
+) -> AppResult<Choice> {
+    let fields = ContactFields {
+        name: name.to_string(),
+        kind: Some(kind),
+        ..Default::default()
+    };
+    let id = db::contacts::insert(&mut **tx, user.id, &fields).await?;
+    db::audit::record(
+        &mut **tx,
+        Some(user.id),
+        "contact",
+        id.0,
+        "create",
+        json!({ "name": name, "via": "quick log" }),
+    )
+    .await?;
+    Ok(Choice {
+        contact_id: id,
+        name: name.to_string(),
+        company: None,
+    })
+}
+
+async fn add_follow_up(
+    tx: &mut Transaction<'_, Postgres>,
+    user: &User,
+    kind: &str,
+    title: &str,
+    ask: AskId,
+    contact: Option<ContactId>,
+    due_on: Date,
+) -> AppResult<i64> {
+    let new = NewFollowUp {
+        owner: user.id,
+        kind,
+        title,
+        ask: Some(ask),
+        contact,
+        due_on,
+        created_by: Some(user.id),
+    };
+    let id = db::follow_ups::insert(&mut **tx, &new).await?;
+    db::audit::record(
+        &mut **tx,
+        Some(user.id),
+        "follow_up",
+        id,
+        "create",
+        json!({ "kind": kind, "title": title, "ask": ask, "due_on": due_on.to_string() }),
+    )
+    .await?;
+    Ok(id)
+}
+
+/// The event form.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct EventForm {
+    pub kind: String,
+    pub occurred_on: String,
+    pub amount: String,
+    pub note: String,
+}
+
+/// Records an event on one of the user's asks: checks the move against the stage the ask is
+/// in (under a row lock, so two people recording at once are applied one after the other),
+/// writes the event and the new stage, completes the follow-ups it satisfies and creates the
+/// next ones. Nothing is written when anything is refused. `None`: no such ask of the user's.
+pub async fn record_event(
+    pool: &PgPool,
+    user: &User,
+    ask: AskId,
+    form: &EventForm,
+    today: Date,
+) -> AppResult<Option<Result<EventKind, FieldErrors>>> {
+    let mut errors = FieldErrors::default();
+    let kind = errors.check(
+        "kind",
+        EventKind::parse(form.kind.trim()).ok_or("Choose what happened."),
+    );
+    let mut tx = pool.begin().await?;
+    let Some(locked) = db::asks::lock_own(&mut tx, user.id, ask).await? else {
+        return Ok(None);
+    };
+    let occurred_on = errors.check(
+        "occurred_on",
+        parse_past_date(&form.occurred_on, today, locked.asked_on),
+    );
+    let amount = match form.amount.trim() {
+        "" => None,
+        text => errors.check("amount", parse_amount(text)),
+    };
+    let note = form.note.trim();
+    if note.chars().count() > 4000 {
+        errors.add("note", "Keep the note under 4,000 characters.");
+    }
+    if let Some(kind) = kind {
+        if kind == EventKind::Won && amount.is_none() && errors.get("amount").is_none() {
+            errors.add("amount", "A win needs its amount.");
+        }
+        if kind == EventKind::Note && note.is_empty() {
+            errors.add("note", "Write the note.");
+        }
+        if let Err(why) = check_move(locked.stage, kind) {
+            errors.add("kind", why);
+        }
+    }
+    let (Some(kind), Some(occurred_on), true) = (kind, occurred_on, errors.is_empty()) else {
+        return Ok(Some(Err(errors)));
+    };
+    let amount = if kind == EventKind::Won {
+        amount
+    } else {
+        amount.filter(|_| kind == EventKind::Lost)
+    };
+    let event_id =
+        db::asks::insert_event(&mut tx, ask, kind, user.id, occurred_on, amount, note).await?;
+    if let Some(stage) = kind.stage() {
+        db::asks::set_stage(&mut tx, ask, stage, amount.filter(|_| stage == Stage::Won)).await?;
+    }
+    follow_through(&mut tx, user, &locked, kind, today).await?;
+    let changes = json!({ "kind": kind.as_str(), "occurred_on": occurred_on.to_string(), "amount_cents": amount, "from_stage": locked.stage.as_str() });
+    db::audit::record(
+        &mut *tx,
+        Some(user.id),
+        "ask_event",
+        event_id,
+        "create",
+        changes,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(Ok(kind)))
+}
+
+/// What an event owes next, and what it settles: an introduction means thanking the source
+/// and contacting the prospect; a meeting held, updating the source; a win or a loss,
+/// reporting the outcome to the source.
+async fn follow_through(
+    tx: &mut Transaction<'_, Postgres>,
+    user: &User,
+    ask: &Locked,
+    kind: EventKind,
+    today: Date,
+) -> AppResult<()> {
+    let source = &ask.source_name;
+    let target = &ask.target_label;
+    let settles: &[&str] = match kind {
+        EventKind::PromisedIntro => &[],
+        EventKind::Introduced => &["ask_follow_up"],
+        EventKind::MeetingScheduled | EventKind::MeetingHeld => {
+            &["ask_follow_up", "contact_prospect"]
+        }
+        EventKind::SourceThanked => &["thank_source"],
+        EventKind::SourceUpdated => &["update_source", "report_outcome"],
+        EventKind::Won | EventKind::Lost => &["ask_follow_up", "contact_prospect"],
+        EventKind::Declined | EventKind::NoOneInMind | EventKind::Expired => {
+            &["ask_follow_up", "contact_prospect"]
+        }
+        EventKind::Note => &[],
+    };
+    if !settles.is_empty() {
+        db::follow_ups::complete_for_ask(tx, ask.ask_id, settles).await?;
+    }
+    let days = Duration::days;
+    let next: Vec<(&str, String, Option<ContactId>, Date)> = match kind {
+        EventKind::Introduced => vec![
+            (
+                "thank_source",
+                format!("Thank {source} for the introduction to {target}"),
+                Some(ask.source_contact_id),
+                today + days(1),
+            ),
+            (
+                "contact_prospect",
+                format!("Contact {target}"),
+                ask.target_contact_id,
+                today + days(2),
+            ),
+        ],
+        EventKind::MeetingHeld => vec![(
+            "update_source",
+            format!("Tell {source} how the meeting with {target} went"),
+            Some(ask.source_contact_id),
+            today + days(2),
+        )],
+        EventKind::Won | EventKind::Lost => vec![(
+            "report_outcome",
+            format!("Tell {source} the outcome with {target}"),
+            Some(ask.source_contact_id),
+            today + days(3),
+        )],
+        _ => Vec::new(),
+    };
+    for (kind, title, contact, due_on) in next {
+        add_follow_up(tx, user, kind, &title, ask.ask_id, contact, due_on).await?;
+    }
+    Ok(())
+}
+
+/// A date as typed (`YYYY-MM-DD`).
+pub fn parse_date(text: &str) -> Result<Date, &'static str> {
+    Date::parse(
+        text.trim(),
+        &time::format_description::well_known::Iso8601::DATE,
+    )
+    .map_err(|_| "Enter a date like 2026-03-31.")
+}
+
+/// A date that is not in the future (in the user's time zone) nor before `earliest`; empty
+/// means today.
+fn parse_past_date(text: &str, today: Date, earliest: Date) -> Result<Date, String> {
+    if text.trim().is_empty() {
+        return Ok(today);
+    }
+    let date = parse_date(text)?;
+    if date > today {
+        return Err("That date is in the future: record what has happened.".into());
+    }
+    if date < earliest {
+        return Err(format!("That is before the ask was made ({earliest})."));
+    }
+    Ok(date)
+}

@@ -1,0 +1,380 @@
+//! Referral asks and their events. Reads are scoped by the viewer through
+//! `visible_user_ids`; writes by the rep who owns the ask.
+
+use sqlx::{FromRow, PgExecutor, Postgres, QueryBuilder, Transaction};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::accounts::model::UserId;
+use crate::asks::model::{AskId, EventKind, Stage};
+use crate::contacts::model::ContactId;
+
+/// An ask with the names a page shows.
+#[derive(Debug, Clone, FromRow)]
+pub struct Ask {
+    pub ask_id: AskId,
+    pub rep_id: UserId,
+    pub rep_name: String,
+    pub source_contact_id: ContactId,
+    pub source_name: String,
+    pub target_contact_id: Option<ContactId>,
+    pub target_name: Option<String>,
+    pub target_description: Option<String>,
+    pub reason: String,
+    pub channel: String,
+    pub asked_on: Date,
+    pub stage: Stage,
+    pub amount_won_cents: Option<i64>,
+    pub closed_at: Option<OffsetDateTime>,
+    /// An open follow-up of this ask is overdue.
+    pub overdue: bool,
+}
+
+impl Ask {
+    /// Who the rep asked to be introduced to: the contact's name or the description.
+    pub fn target_label(&self) -> &str {
+        self.target_name
+            .as_deref()
+            .or(self.target_description.as_deref())
+            .unwrap_or("")
+    }
+}
+
+const ASK_COLUMNS: &str = "a.ask_id, a.rep_id, u.name as rep_name, a.source_contact_id, \
+    s.name as source_name, a.target_contact_id, t.name as target_name, a.target_description, \
+    a.reason, a.channel, a.asked_on, a.stage, a.amount_won_cents, a.closed_at, \
+    exists (select 1 from follow_ups f where f.ask_id = a.ask_id and f.done_at is null \
+            and f.overdue_since is not null) as overdue";
+
+const ASK_FROM: &str = " from referral_asks a join users u on u.user_id = a.rep_id \
+    join contacts s on s.contact_id = a.source_contact_id \
+    left join contacts t on t.contact_id = a.target_contact_id";
+
+/// An ask the viewer may see.
+pub async fn find_visible(
+    db: impl PgExecutor<'_>,
+    viewer: UserId,
+    id: AskId,
+) -> sqlx::Result<Option<Ask>> {
+    let mut q =
+        QueryBuilder::<Postgres>::new(format!("select {ASK_COLUMNS}{ASK_FROM} where a.ask_id = "));
+    q.push_bind(id)
+        .push(" and a.rep_id in (select visible_user_ids(")
+        .push_bind(viewer)
+        .push("))");
+    q.build_query_as().fetch_optional(db).await
+}
+
+/// Filters for the ask list.
+#[derive(Debug, Clone, Default)]
+pub struct AskFilter {
+    pub stage: Option<Stage>,
+    /// Only asks with an overdue follow-up.
+    pub overdue: bool,
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+    pub rep: Option<UserId>,
+    pub source: Option<ContactId>,
+}
+
+/// Where a page of the list starts: after this date and id (newest first).
+#[derive(Debug, Clone, Copy)]
+pub struct Cursor {
+    pub asked_on: Date,
+    pub id: AskId,
+}
+
+/// A page of the asks the viewer may see, newest first, by keyset.
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    viewer: UserId,
+    filter: &AskFilter,
+    cursor: Option<Cursor>,
+    limit: i64,
+) -> sqlx::Result<Vec<Ask>> {
+    let mut q = QueryBuilder::<Postgres>::new(format!(
+        "select {ASK_COLUMNS}{ASK_FROM} where a.rep_id in (select visible_user_ids("
+    ));
+    q.push_bind(viewer).push("))");
+    if let Some(stage) = filter.stage {
+        q.push(" and a.stage = ").push_bind(stage.as_str());
+    }
+    if filter.overdue {
+        q.push(
+            " and exists (select 1 from follow_ups f where f.ask_id = a.ask_id \
+             and f.done_at is null and f.overdue_since is not null)",
+        );
+    }
+    if let Some(from) = filter.from {
+        q.push(" and a.asked_on >= ").push_bind(from);
+    }
+    if let Some(to) = filter.to {
+        q.push(" and a.asked_on <= ").push_bind(to);
+    }
+    if let Some(rep) = filter.rep {
+        q.push(" and a.rep_id = ").push_bind(rep);
+    }
+    if let Some(source) = filter.source {
+        q.push(" and (a.source_contact_id = ")
+            .push_bind(source)
+            .push(" or a.target_contact_id = ")
+            .push_bind(source)
+            .push(")");
+    }
+    if let Some(c) = cursor {
+        q.push(" and (a.asked_on, a.ask_id) < (")
+            .push_bind(c.asked_on)
+            .push(", ")
+            .push_bind(c.id)
+            .push(")");
+    }
+    q.push(" order by a.asked_on desc, a.ask_id desc limit ")
+        .push_bind(limit);
+    q.build_query_as().fetch_all(db).await
+}
+
+/// What logging an ask writes.
+#[derive(Debug)]
+pub struct NewAsk<'a> {
+    pub rep: UserId,
+    pub source: ContactId,
+    pub target: Option<ContactId>,
+    pub target_description: Option<&'a str>,
+    pub reason: &'a str,
+    pub channel: &'a str,
+    pub asked_on: Date,
+    pub submission_id: Uuid,
+}
+
+/// Inserts an ask, unless its form was already submitted (`None`).
+pub async fn insert(
+    tx: &mut Transaction<'_, Postgres>,
+    new: &NewAsk<'_>,
+) -> sqlx::Result<Option<AskId>> {
+    sqlx::query_scalar!(
+        r#"insert into referral_asks (rep_id, source_contact_id, target_contact_id, target_description,
+                                      reason, channel, asked_on, submission_id)
+           values ($1, $2, $3, $4, $5, $6, $7, $8)
+           on conflict (submission_id) do nothing
+           returning ask_id as "ask_id: AskId""#,
+        new.rep as UserId,
+        new.source as ContactId,
+        new.target as Option<ContactId>,
+        new.target_description,
+        new.reason,
+        new.channel,
+        new.asked_on,
+        new.submission_id,
+    )
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// The ask a form submission created, if it was submitted before.
+pub async fn find_by_submission(
+    db: impl PgExecutor<'_>,
+    rep: UserId,
+    submission: Uuid,
+) -> sqlx::Result<Option<AskId>> {
+    sqlx::query_scalar!(
+        r#"select ask_id as "ask_id: AskId" from referral_asks where submission_id = $1 and rep_id = $2"#,
+        submission,
+        rep as UserId
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// What an event needs to know about its ask, read under a row lock so that concurrent
+/// events on one ask are applied one after the other.
+#[derive(Debug, Clone)]
+pub struct Locked {
+    pub ask_id: AskId,
+    pub stage: Stage,
+    pub asked_on: Date,
+    pub source_contact_id: ContactId,
+    pub source_name: String,
+    pub target_contact_id: Option<ContactId>,
+    pub target_label: String,
+}
+
+/// Locks one of the rep's asks for update.
+pub async fn lock_own(
+    tx: &mut Transaction<'_, Postgres>,
+    rep: UserId,
+    id: AskId,
+) -> sqlx::Result<Option<Locked>> {
+    sqlx::query_as!(
+        Locked,
+        r#"select a.ask_id as "ask_id: AskId", a.stage as "stage: Stage", a.asked_on,
+                  a.source_contact_id as "source_contact_id: ContactId", s.name as source_name,
+                  a.target_contact_id as "target_contact_id: ContactId",
+                  coalesce(t.name, a.target_description, '') as "target_label!"
+           from referral_asks a
+           join contacts s on s.contact_id = a.source_contact_id
+           left join contacts t on t.contact_id = a.target_contact_id
+           where a.ask_id = $1 and a.rep_id = $2
+           for update of a"#,
+        id as AskId,
+        rep as UserId
+    )
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Moves the ask to `stage`, closing it when the stage is final.
+pub async fn set_stage(
+    tx: &mut Transaction<'_, Postgres>,
+    id: AskId,
+    stage: Stage,
+    amount_won_cents: Option<i64>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update referral_asks
+         set stage = $2, amount_won_cents = coalesce($3, amount_won_cents),
+             closed_at = case when $4 then coalesce(closed_at, now()) end
+         where ask_id = $1",
+        id as AskId,
+        stage as Stage,
+        amount_won_cents,
+        stage.is_final()
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Changes an ask's reason, channel and date.
+pub async fn update_details(
+    db: impl PgExecutor<'_>,
+    rep: UserId,
+    id: AskId,
+    reason: &str,
+    channel: &str,
+    asked_on: Date,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "update referral_asks set reason = $3, channel = $4, asked_on = $5 where ask_id = $1 and rep_id = $2",
+        id as AskId,
+        rep as UserId,
+        reason,
+        channel,
+        asked_on
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Appends an event to an ask's history.
+pub async fn insert_event(
+    tx: &mut Transaction<'_, Postgres>,
+    id: AskId,
+    kind: EventKind,
+    actor: UserId,
+    occurred_on: Date,
+    amount_cents: Option<i64>,
+    note: &str,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        "insert into ask_events (ask_id, kind, actor_id, occurred_on, amount_cents, note)
+         values ($1, $2, $3, $4, $5, $6) returning event_id",
+        id as AskId,
+        kind as EventKind,
+        actor as UserId,
+        occurred_on,
+        amount_cents,
+        note
+    )
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// One entry of an ask's timeline.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub event_id: i64,
+    pub kind: EventKind,
+    pub occurred_on: Date,
+    pub amount_cents: Option<i64>,
+    pub note: String,
+    pub actor_name: String,
+}
+
+/// An ask's history, oldest first.
+pub async fn events_of(db: impl PgExecutor<'_>, id: AskId) -> sqlx::Result<Vec<Event>> {
+    sqlx::query_as!(
+        Event,
+        r#"select e.event_id, e.kind as "kind: EventKind", e.occurred_on, e.amount_cents, e.note,
+                  u.name as actor_name
+           from ask_events e join users u on u.user_id = e.actor_id
+           where e.ask_id = $1 order by e.occurred_on, e.event_id"#,
+        id as AskId
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// How many asks went to this source on or after `since`.
+pub async fn count_to_source_since(
+    db: impl PgExecutor<'_>,
+    source: ContactId,
+    since: Date,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"select count(*) as "n!" from referral_asks where source_contact_id = $1 and asked_on >= $2"#,
+        source as ContactId,
+        since
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// How many asks the rep made between two dates (inclusive).
+pub async fn count_between(
+    db: impl PgExecutor<'_>,
+    rep: UserId,
+    from: Date,
+    to: Date,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"select count(*) as "n!" from referral_asks where rep_id = $1 and asked_on between $2 and $3"#,
+        rep as UserId,
+        from,
+        to
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// A recent introduction, for My week.
+#[derive(Debug, Clone)]
+pub struct Introduction {
+    pub ask_id: AskId,
+    pub source_name: String,
+    pub target_label: String,
+    pub occurred_on: Date,
+}
+
+/// The rep's latest introductions.
+pub async fn recent_introductions(
+    db: impl PgExecutor<'_>,
+    rep: UserId,
+    limit: i64,
+) -> sqlx::Result<Vec<Introduction>> {
+    sqlx::query_as!(
+        Introduction,
+        r#"select a.ask_id as "ask_id: AskId", s.name as source_name,
+                  coalesce(t.name, a.target_description, '') as "target_label!", e.occurred_on
+           from ask_events e
+           join referral_asks a on a.ask_id = e.ask_id
+           join contacts s on s.contact_id = a.source_contact_id
+           left join contacts t on t.contact_id = a.target_contact_id
+           where a.rep_id = $1 and e.kind = 'introduced'
+           order by e.occurred_on desc, e.event_id desc limit $2"#,
+        rep as UserId,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}

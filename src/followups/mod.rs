@@ -1,0 +1,300 @@
+//! `/follow-ups`: everything a rep owes, by due date; done and postpone in one click.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use serde_json::json;
+use time::{Date, Duration};
+
+use crate::accounts::model::User;
+use crate::asks::model::AskId;
+use crate::asks::service::parse_date;
+use crate::contacts::model::ContactId;
+use crate::db;
+use crate::db::follow_ups::{FollowUp, NewFollowUp};
+use crate::state::AppState;
+use crate::web::auth::CurrentUser;
+use crate::web::form::FieldErrors;
+use crate::web::{
+    AppError, AppResult, FlashKind, PageContext, local_path, redirect_with_flash, render,
+};
+
+/// The follow-up routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/follow-ups", get(list_follow_ups).post(create_follow_up))
+        .route("/follow-ups/{id}/done", post(complete_follow_up))
+        .route("/follow-ups/{id}/postpone", post(postpone_follow_up))
+}
+
+/// Open follow-ups sorted by when they are due, in the owner's time zone.
+#[derive(Debug, Default)]
+pub struct Groups {
+    pub overdue: Vec<FollowUp>,
+    pub today: Vec<FollowUp>,
+    pub this_week: Vec<FollowUp>,
+    pub later: Vec<FollowUp>,
+}
+
+impl Groups {
+    /// Sorts follow-ups around `today`.
+    pub fn of(follow_ups: Vec<FollowUp>, today: Date) -> Self {
+        let mut groups = Self::default();
+        for f in follow_ups {
+            let group = match f.due_on {
+                d if d < today => &mut groups.overdue,
+                d if d == today => &mut groups.today,
+                d if d <= today + Duration::days(6) => &mut groups.this_week,
+                _ => &mut groups.later,
+            };
+            group.push(f);
+        }
+        groups
+    }
+
+    /// Whether nothing is open.
+    pub fn is_empty(&self) -> bool {
+        self.overdue.is_empty()
+            && self.today.is_empty()
+            && self.this_week.is_empty()
+            && self.later.is_empty()
+    }
+}
+
+/// The owner's open follow-ups, grouped, and their "today".
+pub async fn groups_for(state: &AppState, user: &User) -> AppResult<(Groups, Date)> {
+    let today = db::users::today_in(&state.pool, &user.time_zone).await?;
+    let open = db::follow_ups::open_for(&state.pool, user.id).await?;
+    Ok((Groups::of(open, today), today))
+}
+
+/// The follow-ups page.
+#[derive(Template)]
+#[template(path = "followups/list.html")]
+struct FollowUpsPage {
+    ctx: PageContext,
+    groups: Groups,
+    done: Vec<FollowUp>,
+    today: Date,
+    form: NewForm,
+    errors: FieldErrors,
+}
+
+/// A follow-up or promise made by hand.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NewForm {
+    pub title: String,
+    pub due_on: String,
+    pub kind: String,
+    pub ask_id: String,
+    pub contact_id: String,
+    pub return_to: String,
+}
+
+async fn list_follow_ups(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ctx: PageContext,
+) -> AppResult<Response> {
+    page(
+        &state,
+        ctx,
+        &user,
+        NewForm::default(),
+        FieldErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn page(
+    state: &AppState,
+    ctx: PageContext,
+    user: &User,
+    form: NewForm,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let (groups, today) = groups_for(state, user).await?;
+    let done = db::follow_ups::recently_done(&state.pool, user.id, 10).await?;
+    render(
+        status,
+        &FollowUpsPage {
+            ctx,
+            groups,
+            done,
+            today,
+            form,
+            errors,
+        },
+    )
+}
+
+/// Creates a follow-up by hand: a promise ("send the case study by Friday") or anything else
+/// the rep owes, optionally tied to one of their asks or contacts.
+async fn create_follow_up(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ctx: PageContext,
+    Form(form): Form<NewForm>,
+) -> AppResult<Response> {
+    let mut errors = FieldErrors::default();
+    let title = form.title.trim();
+    match title.chars().count() {
+        0 => errors.add("title", "What do you owe? e.g. “Send Dana the case study”."),
+        1..=300 => {}
+        _ => errors.add("title", "Keep it under 300 characters."),
+    }
+    let due_on = errors.check("due_on", parse_date(&form.due_on));
+    let kind = match form.kind.as_str() {
+        "" | "promise" => "promise",
+        "other" => "other",
+        _ => {
+            errors.add("kind", "Choose promise or other.");
+            "other"
+        }
+    };
+    let ask = match form.ask_id.trim().parse::<i64>() {
+        Ok(id) => Some(
+            db::asks::find_visible(&state.pool, user.id, AskId(id))
+                .await?
+                .filter(|a| a.rep_id == user.id)
+                .ok_or(AppError::NotFound)?,
+        ),
+        Err(_) => None,
+    };
+    let contact = match form.contact_id.trim().parse::<i64>() {
+        Ok(id) => Some(
+            db::contacts::own_choice(&state.pool, user.id, ContactId(id))
+                .await?
+                .ok_or(AppError::NotFound)?
+                .contact_id,
+        ),
+        Err(_) => None,
+    };
+    let back = local_path(&form.return_to, "/follow-ups");
+    let Some(due_on) = due_on.filter(|_| errors.is_empty()) else {
+        if back != "/follow-ups" {
+            let message = errors.iter().map(|(_, m)| m).collect::<Vec<_>>().join(" ");
+            return Ok(redirect_with_flash(back, FlashKind::Error, &message));
+        }
+        return page(
+            &state,
+            ctx,
+            &user,
+            form,
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let contact = contact.or(ask.as_ref().map(|a| a.source_contact_id));
+    let new = NewFollowUp {
+        owner: user.id,
+        kind,
+        title,
+        ask: ask.as_ref().map(|a| a.ask_id),
+        contact,
+        due_on,
+        created_by: Some(user.id),
+    };
+    let mut tx = state.pool.begin().await?;
+    let id = db::follow_ups::insert(&mut *tx, &new).await?;
+    let changes = json!({ "kind": kind, "title": title, "due_on": due_on.to_string(), "ask": new.ask, "contact": contact });
+    db::audit::record(&mut *tx, Some(user.id), "follow_up", id, "create", changes).await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        back,
+        FlashKind::Success,
+        "Added to what you owe.",
+    ))
+}
+
+/// Where a one-click action returns to.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ActionForm {
+    return_to: String,
+    /// `day`, `week`, or empty with `to`.
+    by: String,
+    to: String,
+}
+
+async fn complete_follow_up(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<ActionForm>,
+) -> AppResult<Response> {
+    let follow_up = db::follow_ups::find_own(&state.pool, user.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut tx = state.pool.begin().await?;
+    if db::follow_ups::mark_done(&mut *tx, user.id, id).await? {
+        db::audit::record(&mut *tx, Some(user.id), "follow_up", id, "done", json!({})).await?;
+    }
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        local_path(&form.return_to, "/follow-ups"),
+        FlashKind::Success,
+        &format!("Done: {}.", follow_up.title),
+    ))
+}
+
+async fn postpone_follow_up(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<ActionForm>,
+) -> AppResult<Response> {
+    let follow_up = db::follow_ups::find_own(&state.pool, user.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let back = local_path(&form.return_to, "/follow-ups");
+    let today = db::users::today_in(&state.pool, &user.time_zone).await?;
+    let from = follow_up.due_on.max(today);
+    let due_on = match form.by.as_str() {
+        "day" => from + Duration::days(1),
+        "week" => from + Duration::days(7),
+        _ => match parse_date(&form.to) {
+            Ok(date) if date >= today => date,
+            Ok(_) => {
+                return Ok(redirect_with_flash(
+                    back,
+                    FlashKind::Error,
+                    "Postpone to today or a later date.",
+                ));
+            }
+            Err(message) => return Ok(redirect_with_flash(back, FlashKind::Error, message)),
+        },
+    };
+    let mut tx = state.pool.begin().await?;
+    if !db::follow_ups::postpone(&mut *tx, user.id, id, due_on).await? {
+        return Ok(redirect_with_flash(
+            back,
+            FlashKind::Info,
+            "That one is already done.",
+        ));
+    }
+    let changes = json!({ "due_on": [follow_up.due_on.to_string(), due_on.to_string()] });
+    db::audit::record(
+        &mut *tx,
+        Some(user.id),
+        "follow_up",
+        id,
+        "postpone",
+        changes,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        back,
+        FlashKind::Success,
+        &format!("Moved to {due_on}: {}.", follow_up.title),
+    ))
+}

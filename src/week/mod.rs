@@ -1,0 +1,152 @@
+//! `/`, My week: the quick "log an ask" form, what the rep owes by due date, asks this week
+//! against the target, and recent introductions.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use time::{Date, Duration};
+use uuid::Uuid;
+
+use crate::accounts::model::User;
+use crate::asks::model::CHANNELS;
+use crate::asks::service::{AskForm, FOLLOW_UP_AFTER_DAYS, NotLogged};
+use crate::db;
+use crate::db::asks::Introduction;
+use crate::db::contacts::Choice;
+use crate::followups::{Groups, groups_for};
+use crate::state::AppState;
+use crate::web::auth::AuthSession;
+use crate::web::{AppResult, PageContext, render};
+
+/// `/` and the contact type-ahead the quick form uses.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(show_week))
+        .route("/contacts/suggest", get(suggest_contacts))
+}
+
+/// A rep's week.
+#[derive(Template)]
+#[template(path = "week/show.html")]
+struct WeekPage {
+    ctx: PageContext,
+    user: User,
+    form: AskForm,
+    not_logged: NotLogged,
+    suggestions: Vec<Choice>,
+    groups: Groups,
+    today: Date,
+    asks_this_week: i64,
+    introductions: Vec<Introduction>,
+    channels: [(&'static str, &'static str); 7],
+}
+
+impl WeekPage {
+    /// Progress towards the weekly target, 0 to 100.
+    fn target_percent(&self) -> i64 {
+        match self.user.weekly_ask_target {
+            0 => 100,
+            t => (self.asks_this_week * 100 / i64::from(t)).min(100),
+        }
+    }
+}
+
+/// Sends a fresh installation to setup and a visitor to the login form.
+async fn show_week(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    ctx: PageContext,
+) -> AppResult<Response> {
+    let Some(user) = auth.user else {
+        let to = if db::users::any_exist(&state.pool).await? {
+            "/login"
+        } else {
+            "/setup"
+        };
+        return Ok(Redirect::to(to).into_response());
+    };
+    week_page(
+        &state,
+        ctx,
+        &user,
+        AskForm::default(),
+        NotLogged::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Renders My week, with the quick form as given (blank, or sent back with its problems).
+pub async fn week_page(
+    state: &AppState,
+    ctx: PageContext,
+    user: &User,
+    mut form: AskForm,
+    not_logged: NotLogged,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let (groups, today) = groups_for(state, user).await?;
+    if form.submission_id.is_empty() {
+        form.submission_id = Uuid::new_v4().to_string();
+    }
+    if form.asked_on.is_empty() {
+        form.asked_on = today.to_string();
+    }
+    if form.follow_up_on.is_empty() {
+        form.follow_up_on = (today + Duration::days(FOLLOW_UP_AFTER_DAYS)).to_string();
+    }
+    if form.channel.is_empty() {
+        form.channel = "in_person".into();
+    }
+    let monday = today - Duration::days(i64::from(today.weekday().number_days_from_monday()));
+    let asks_this_week =
+        db::asks::count_between(&state.pool, user.id, monday, monday + Duration::days(6)).await?;
+    let introductions = db::asks::recent_introductions(&state.pool, user.id, 5).await?;
+    let suggestions = db::contacts::suggest(&state.pool, user.id, "", 200).await?;
+    let page = WeekPage {
+        ctx,
+        user: user.clone(),
+        form,
+        not_logged,
+        suggestions,
+        groups,
+        today,
+        asks_this_week,
+        introductions,
+        channels: CHANNELS,
+    };
+    render(status, &page)
+}
+
+/// What the type-ahead sends: the field being typed in.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SuggestQuery {
+    q: String,
+    source: String,
+    target: String,
+}
+
+/// `<option>`s for a datalist, matching what has been typed so far.
+#[derive(Template)]
+#[template(path = "week/suggestions.html")]
+struct SuggestionsPartial {
+    suggestions: Vec<Choice>,
+}
+
+async fn suggest_contacts(
+    State(state): State<AppState>,
+    crate::web::auth::CurrentUser(user): crate::web::auth::CurrentUser,
+    Query(query): Query<SuggestQuery>,
+) -> AppResult<Response> {
+    let text = [query.q, query.source, query.target]
+        .into_iter()
+        .find(|t| !t.is_empty())
+        .unwrap_or_default();
+    let suggestions = db::contacts::suggest(&state.pool, user.id, &text, 20).await?;
+    render(StatusCode::OK, &SuggestionsPartial { suggestions })
+}

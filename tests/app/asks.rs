@@ -1,0 +1,684 @@
+//! Referral asks: the quick log form, the stage flow, follow-ups, scoping and consistency.
+
+use axum::http::StatusCode;
+
+use crate::common::TestApp;
+use crate::common::http::input_value;
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&app.pool).await.unwrap()
+}
+
+/// Logs an ask through My week's quick form; returns the ask's id.
+async fn log_ask(app: &TestApp, source: &str, target: &str, reason: &str) -> i64 {
+    let week = app.get("/").await;
+    let submission = input_value(&week.body, "submission_id").expect("a submission id");
+    let res = app
+        .post_form(
+            "/asks",
+            &[
+                ("source", source),
+                ("target", target),
+                ("reason", reason),
+                ("submission_id", &submission),
+            ],
+        )
+        .await;
+    res.assert_status(StatusCode::SEE_OTHER);
+    app.get(res.location()).await.assert_status(StatusCode::OK);
+    res.location().trim_start_matches("/asks/").parse().unwrap()
+}
+
+async fn record(
+    app: &TestApp,
+    ask: i64,
+    fields: &[(&str, &str)],
+) -> crate::common::http::TestResponse {
+    app.get(&format!("/asks/{ask}")).await;
+    app.post_form(&format!("/asks/{ask}/events"), fields).await
+}
+
+async fn stage(app: &TestApp, ask: i64) -> String {
+    sqlx::query_scalar("select stage from referral_asks where ask_id = $1")
+        .bind(ask)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+async fn open_follow_ups(app: &TestApp, ask: i64) -> Vec<String> {
+    sqlx::query_scalar(
+        "select kind from follow_ups where ask_id = $1 and done_at is null order by kind",
+    )
+    .bind(ask)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn logging_an_ask_costs_three_typed_fields_and_one_submit() {
+    let app = TestApp::spawn().await;
+    app.login_as_new("rep@example.com", "rep", None).await;
+    let week = app.get("/").await;
+    week.assert_status(StatusCode::OK);
+    let start = week.body.find("action=\"/asks\"").unwrap();
+    let form = &week.body[start..start + week.body[start..].find("</form>").unwrap()];
+    assert_eq!(
+        form.matches(" required").count(),
+        3,
+        "three required inputs:\n{form}"
+    );
+    assert_eq!(
+        form.matches("type=\"submit\"").count(),
+        1,
+        "one submit button"
+    );
+    let typed = ["id=\"source\"", "id=\"target\"", "id=\"reason\""];
+    assert!(typed.iter().all(|t| form.contains(t)));
+
+    let ask = log_ask(
+        &app,
+        "Dana Client",
+        "CFO of a logistics firm in Munich",
+        "They are opening a second warehouse",
+    )
+    .await;
+    let row: (String, Option<i64>, Option<String>, String, time::Date) = sqlx::query_as(
+        "select s.name, a.target_contact_id, a.target_description, a.channel, a.asked_on
+         from referral_asks a join contacts s on s.contact_id = a.source_contact_id where a.ask_id = $1",
+    )
+    .bind(ask)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+1))
+        .date();
+    assert_eq!(row.0, "Dana Client", "a new name becomes a contact");
+    assert_eq!(
+        (row.1, row.2.as_deref(), row.3.as_str()),
+        (None, Some("CFO of a logistics firm in Munich"), "in_person")
+    );
+    assert!(
+        (row.4 - today).whole_days().abs() <= 1,
+        "asked today, in the rep's time zone"
+    );
+    let due: time::Date = sqlx::query_scalar(
+        "select due_on from follow_ups where ask_id = $1 and kind = 'ask_follow_up'",
+    )
+    .bind(ask)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        due - row.4,
+        time::Duration::days(7),
+        "the follow-up defaults to a week later"
+    );
+    app.get("/")
+        .await
+        .assert_contains("1 <span class=\"muted\">of 5 asks</span>");
+
+    // A known contact's name links the ask to that contact.
+    let again = log_ask(&app, "dana client", "Dana Client", "Her own team needs us").await;
+    let (sources, target): (i64, Option<i64>) = sqlx::query_as(
+        "select (select count(*) from contacts where lower(name) = 'dana client'), target_contact_id from referral_asks where ask_id = $1",
+    )
+    .bind(again)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(sources, 1);
+    assert!(target.is_some());
+}
+
+#[tokio::test]
+async fn the_quick_form_comes_back_with_field_messages_and_logs_nothing() {
+    let app = TestApp::spawn().await;
+    app.login_as_new("rep@example.com", "rep", None).await;
+    app.get("/").await;
+    let res = app
+        .post_form(
+            "/asks",
+            &[
+                ("source", " "),
+                ("target", ""),
+                ("reason", ""),
+                ("asked_on", "2999-01-01"),
+            ],
+        )
+        .await;
+    res.assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("Who did you ask?")
+        .assert_contains("Whom should they introduce you to?")
+        .assert_contains("business reason")
+        .assert_contains("That date is in the future");
+    assert_eq!(count(&app, "select count(*) from referral_asks").await, 0);
+    assert_eq!(count(&app, "select count(*) from contacts").await, 0);
+}
+
+#[tokio::test]
+async fn two_contacts_with_the_typed_name_are_offered_as_a_choice() {
+    let app = TestApp::spawn().await;
+    let rep = app.login_as_new("rep@example.com", "rep", None).await;
+    sqlx::query("insert into contacts (owner_id, name, company) values ($1, 'Sam Lee', 'Acme'), ($1, 'Sam Lee', 'Globex')")
+        .bind(rep.0)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let week = app.get("/").await;
+    let submission = input_value(&week.body, "submission_id").unwrap();
+    let fields = [
+        ("source", "Sam Lee"),
+        ("target", "Their CTO"),
+        ("reason", "Platform rebuild"),
+        ("submission_id", submission.as_str()),
+    ];
+    let res = app.post_form("/asks", &fields).await;
+    res.assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("pick one")
+        .assert_contains("Sam Lee · Globex");
+    let globex: i64 =
+        sqlx::query_scalar("select contact_id from contacts where company = 'Globex'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let mut chosen = fields.to_vec();
+    let id = globex.to_string();
+    chosen.push(("source_id", &id));
+    app.post_form("/asks", &chosen)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let source: i64 = sqlx::query_scalar("select source_contact_id from referral_asks")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(source, globex);
+}
+
+#[tokio::test]
+async fn every_impossible_move_is_refused_with_a_message_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    app.login_as_new("rep@example.com", "rep", None).await;
+    let ask = log_ask(&app, "Sam Source", "Tia Target", "Expansion").await;
+    let asked_on: time::Date =
+        sqlx::query_scalar("select asked_on from referral_asks where ask_id = $1")
+            .bind(ask)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let before = (asked_on - time::Duration::days(1)).to_string();
+
+    let refused: [(&[(&str, &str)], &str); 6] = [
+        (&[("kind", "meeting_held")], "Record the introduction first"),
+        (
+            &[("kind", "won"), ("amount", "5000")],
+            "Record the introduction first",
+        ),
+        (
+            &[("kind", "introduced"), ("occurred_on", "2999-01-01")],
+            "That date is in the future",
+        ),
+        (
+            &[("kind", "introduced"), ("occurred_on", &before)],
+            "before the ask was made",
+        ),
+        (
+            &[("kind", "introduced"), ("amount", "-5")],
+            "An amount cannot be negative.",
+        ),
+        (&[("kind", "note")], "Write the note."),
+    ];
+    for (fields, message) in refused {
+        record(&app, ask, fields)
+            .await
+            .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+            .assert_contains(message);
+    }
+    assert_eq!(stage(&app, ask).await, "asked");
+    assert_eq!(count(&app, "select count(*) from ask_events").await, 0);
+
+    record(&app, ask, &[("kind", "introduced")])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let refused: [(&[(&str, &str)], &str); 4] = [
+        (&[("kind", "promised_intro")], "it can only move forward"),
+        (&[("kind", "introduced")], "it can only move forward"),
+        (&[("kind", "declined")], "The introduction already happened"),
+        (&[("kind", "won")], "A win needs its amount."),
+    ];
+    for (fields, message) in refused {
+        record(&app, ask, fields)
+            .await
+            .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+            .assert_contains(message);
+    }
+    assert_eq!(stage(&app, ask).await, "introduced");
+    assert_eq!(count(&app, "select count(*) from ask_events").await, 1);
+
+    record(&app, ask, &[("kind", "won"), ("amount", "12,500.50")])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let (stage_now, amount, closed): (String, Option<i64>, bool) =
+        sqlx::query_as("select stage, amount_won_cents, closed_at is not null from referral_asks where ask_id = $1")
+            .bind(ask)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (stage_now.as_str(), amount, closed),
+        ("won", Some(1_250_050), true)
+    );
+    for kind in ["lost", "meeting_held", "expired"] {
+        record(&app, ask, &[("kind", kind)])
+            .await
+            .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+            .assert_contains("This ask has ended");
+    }
+    // Closing the loop is still welcome after the end.
+    record(&app, ask, &[("kind", "source_thanked")])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(stage(&app, ask).await, "won");
+    assert_eq!(count(&app, "select count(*) from ask_events").await, 3);
+}
+
+#[tokio::test]
+async fn events_create_the_next_follow_ups_and_complete_the_ones_they_satisfy() {
+    let app = TestApp::spawn().await;
+    app.login_as_new("rep@example.com", "rep", None).await;
+    let ask = log_ask(&app, "Sam Source", "Tia Target", "Expansion").await;
+    assert_eq!(open_follow_ups(&app, ask).await, ["ask_follow_up"]);
+
+    record(&app, ask, &[("kind", "introduced")])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(
+        open_follow_ups(&app, ask).await,
+        ["contact_prospect", "thank_source"]
+    );
+    app.get("/")
+        .await
+        .assert_contains("Thank Sam Source for the introduction to Tia Target");
+
+    record(&app, ask, &[("kind", "source_thanked")])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(open_follow_ups(&app, ask).await, ["contact_prospect"]);
+    record(&app, ask, &[("kind", "meeting_held")])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(open_follow_ups(&app, ask).await, ["update_source"]);
+    record(
+        &app,
+        ask,
+        &[("kind", "lost"), ("note", "Went with a competitor")],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(
+        open_follow_ups(&app, ask).await,
+        ["report_outcome", "update_source"]
+    );
+    let page = app.get(&format!("/asks/{ask}")).await;
+    page.assert_contains("✓ Thanked Sam Source")
+        .assert_contains("○ Reported the outcome");
+    record(&app, ask, &[("kind", "source_updated")])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert!(open_follow_ups(&app, ask).await.is_empty());
+    app.get(&format!("/asks/{ask}"))
+        .await
+        .assert_contains("✓ Reported the outcome")
+        .assert_contains("Went with a competitor");
+
+    // An overdue follow-up that an event satisfies loses its overdue flag with it.
+    let other = log_ask(&app, "Ola Other", "Pia Prospect", "Growth").await;
+    sqlx::query("update follow_ups set overdue_since = now() where ask_id = $1")
+        .bind(other)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    record(&app, other, &[("kind", "introduced")])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(count(&app, &format!("select count(*) from follow_ups where ask_id = {other} and overdue_since is not null")).await, 0);
+    let audited = count(
+        &app,
+        "select count(*) from audit_log where entity in ('ask', 'ask_event', 'follow_up')",
+    )
+    .await;
+    assert!(
+        audited >= 12,
+        "asks, events and follow-ups are audited ({audited})"
+    );
+}
+
+#[tokio::test]
+async fn a_rep_cannot_see_or_change_another_reps_asks_and_a_manager_sees_the_subtrees() {
+    let app = TestApp::spawn().await;
+    let boss = app
+        .create_user("boss@example.com", "Boss", "manager", None)
+        .await;
+    let alice = app.new_client();
+    alice
+        .login_as_new("alice@example.com", "rep", Some(boss))
+        .await;
+    let ask = log_ask(&alice, "Alice Source", "Alice Target", "Alice's reason").await;
+
+    let bob = app.new_client();
+    bob.login_as_new("bob@example.com", "rep", None).await;
+    bob.get(&format!("/asks/{ask}"))
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    bob.get("/asks").await.assert_lacks("Alice Source");
+    bob.get("/").await;
+    bob.post_form(&format!("/asks/{ask}/events"), &[("kind", "introduced")])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    bob.post_form(
+        &format!("/asks/{ask}"),
+        &[
+            ("reason", "hijacked"),
+            ("channel", "phone"),
+            ("asked_on", "2026-01-01"),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::NOT_FOUND);
+    let alices_follow_up: i64 =
+        sqlx::query_scalar("select follow_up_id from follow_ups where ask_id = $1")
+            .bind(ask)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    bob.post_form(&format!("/follow-ups/{alices_follow_up}/done"), &[])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    assert_eq!(stage(&app, ask).await, "asked");
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from follow_ups where done_at is not null"
+        )
+        .await,
+        0
+    );
+
+    let manager = app.new_client();
+    manager
+        .login("boss@example.com", crate::common::PASSWORD)
+        .await;
+    manager.get("/asks").await.assert_contains("Alice Source");
+    manager
+        .get(&format!("/asks/{ask}"))
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("Alice&#39;s reason");
+    manager
+        .post_form(&format!("/asks/{ask}/events"), &[("kind", "introduced")])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_double_submitted_log_form_creates_one_ask() {
+    let app = TestApp::spawn().await;
+    app.login_as_new("rep@example.com", "rep", None).await;
+    let week = app.get("/").await;
+    let submission = input_value(&week.body, "submission_id").unwrap();
+    let fields = [
+        ("source", "Brand New Source"),
+        ("target", "A prospect"),
+        ("reason", "Because"),
+        ("submission_id", submission.as_str()),
+    ];
+    // Twice at the same moment, then once more after.
+    let (first, second) = tokio::join!(
+        app.post_form("/asks", &fields),
+        app.post_form("/asks", &fields)
+    );
+    let third = app.post_form("/asks", &fields).await;
+    for res in [&first, &second, &third] {
+        res.assert_status(StatusCode::SEE_OTHER);
+    }
+    assert_eq!(first.location(), second.location());
+    assert_eq!(first.location(), third.location());
+    assert_eq!(count(&app, "select count(*) from referral_asks").await, 1);
+    assert_eq!(
+        count(&app, "select count(*) from contacts").await,
+        1,
+        "the new source is created once"
+    );
+    assert_eq!(count(&app, "select count(*) from follow_ups").await, 1);
+}
+
+#[tokio::test]
+async fn two_concurrent_event_writes_leave_one_consistent_stage_and_history() {
+    let app = TestApp::spawn().await;
+    app.login_as_new("rep@example.com", "rep", None).await;
+    for round in 0..5 {
+        let ask = log_ask(&app, &format!("Source {round}"), "Target", "Reason").await;
+        app.get(&format!("/asks/{ask}")).await;
+        let path = format!("/asks/{ask}/events");
+        let (a, b) = tokio::join!(
+            app.post_form(&path, &[("kind", "introduced")]),
+            app.post_form(&path, &[("kind", "declined")]),
+        );
+        let accepted = [a.status, b.status]
+            .iter()
+            .filter(|s| **s == StatusCode::SEE_OTHER)
+            .count();
+        let refused = [a.status, b.status]
+            .iter()
+            .filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY)
+            .count();
+        assert_eq!(
+            (accepted, refused),
+            (1, 1),
+            "exactly one of two conflicting events wins"
+        );
+        let events: Vec<String> =
+            sqlx::query_scalar("select kind from ask_events where ask_id = $1")
+                .bind(ask)
+                .fetch_all(&app.pool)
+                .await
+                .unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(
+            stage(&app, ask).await,
+            events[0],
+            "the stage is the latest stage event"
+        );
+    }
+}
+
+#[tokio::test]
+async fn asking_one_source_more_than_three_times_in_90_days_warns_before_saving() {
+    let app = TestApp::spawn().await;
+    app.login_as_new("rep@example.com", "rep", None).await;
+    for i in 0..4 {
+        log_ask(&app, "Connie Connector", &format!("Prospect {i}"), "Reason").await;
+    }
+    let week = app.get("/").await;
+    let submission = input_value(&week.body, "submission_id").unwrap();
+    let fields = [
+        ("source", "Connie Connector"),
+        ("target", "Prospect 5"),
+        ("reason", "Reason"),
+        ("submission_id", submission.as_str()),
+    ];
+    let warned = app.post_form("/asks", &fields).await;
+    warned
+        .assert_status(StatusCode::OK)
+        .assert_contains("4 times in the last 90 days")
+        .assert_contains("Log it anyway");
+    assert_eq!(count(&app, "select count(*) from referral_asks").await, 4);
+    let mut confirmed = fields.to_vec();
+    confirmed.push(("confirm_load", "1"));
+    app.post_form("/asks", &confirmed)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(count(&app, "select count(*) from referral_asks").await, 5);
+}
+
+#[tokio::test]
+async fn follow_ups_are_done_or_postponed_in_one_click_and_promises_are_kept_on_the_list() {
+    let app = TestApp::spawn().await;
+    app.login_as_new("rep@example.com", "rep", None).await;
+    let ask = log_ask(&app, "Sam Source", "Tia Target", "Expansion").await;
+    let id: i64 = sqlx::query_scalar("select follow_up_id from follow_ups where ask_id = $1")
+        .bind(ask)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let due = |app: &TestApp| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, time::Date>(
+                "select due_on from follow_ups where follow_up_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let first = due(&app).await;
+    app.get("/follow-ups")
+        .await
+        .assert_contains("Follow up with Sam Source");
+    app.post_form(
+        &format!("/follow-ups/{id}/postpone"),
+        &[("by", "day"), ("return_to", "/follow-ups")],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(due(&app).await - first, time::Duration::days(1));
+    app.get("/follow-ups").await;
+    app.post_form(&format!("/follow-ups/{id}/postpone"), &[("by", "week")])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(due(&app).await - first, time::Duration::days(8));
+    app.get("/follow-ups").await;
+    app.post_form(
+        &format!("/follow-ups/{id}/postpone"),
+        &[("to", "2999-12-31")],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(due(&app).await.year(), 2999);
+    let past = app
+        .post_form(
+            &format!("/follow-ups/{id}/postpone"),
+            &[("to", "2001-01-01"), ("return_to", "/follow-ups")],
+        )
+        .await;
+    app.get(past.location())
+        .await
+        .assert_contains("Postpone to today or a later date.");
+    assert_eq!(due(&app).await.year(), 2999);
+
+    // A promise tied to the ask.
+    app.get(&format!("/asks/{ask}")).await;
+    let promise = app
+        .post_form(
+            "/follow-ups",
+            &[
+                ("title", "Send Tia the case study"),
+                ("due_on", "2999-01-15"),
+                ("kind", "promise"),
+                ("ask_id", &ask.to_string()),
+                ("return_to", &format!("/asks/{ask}")),
+            ],
+        )
+        .await;
+    promise.assert_status(StatusCode::SEE_OTHER);
+    app.get(promise.location())
+        .await
+        .assert_contains("Send Tia the case study");
+    let bad = app
+        .post_form("/follow-ups", &[("title", ""), ("due_on", "someday")])
+        .await;
+    bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("What do you owe?")
+        .assert_contains("Enter a date like");
+
+    app.get("/follow-ups").await;
+    app.post_form(&format!("/follow-ups/{id}/done"), &[("return_to", "/")])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "select count(*) from follow_ups where follow_up_id = {id} and done_at is not null"
+            )
+        )
+        .await,
+        1
+    );
+    let kinds: Vec<String> = sqlx::query_scalar("select action from audit_log where entity = 'follow_up' and entity_id = $1 order by audit_id")
+        .bind(id)
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        kinds,
+        ["create", "postpone", "postpone", "postpone", "done"]
+    );
+}
+
+#[tokio::test]
+async fn the_ask_list_filters_by_stage_and_overdue_and_pages_by_keyset() {
+    let app = TestApp::spawn().await;
+    let rep = app.login_as_new("rep@example.com", "rep", None).await;
+    let source: i64 = sqlx::query_scalar(
+        "insert into contacts (owner_id, name) values ($1, 'Bulk Source') returning contact_id",
+    )
+    .bind(rep.0)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into referral_asks (rep_id, source_contact_id, target_description, asked_on)
+         select $1, $2, 'Target ' || lpad(n::text, 3, '0'), date '2026-01-01' + n from generate_series(1, 75) n",
+    )
+    .bind(rep.0).bind(source).execute(&app.pool).await.unwrap();
+    let first = app.get("/asks").await;
+    first
+        .assert_contains("Target 075")
+        .assert_lacks("Target 025");
+    let start = first.body.find("rel=\"next\"").expect("a next page");
+    let href_start = first.body[..start].rfind("href=\"").unwrap() + 6;
+    let next = first.body[href_start..href_start + first.body[href_start..].find('"').unwrap()]
+        .replace("&#38;", "&");
+    let second = app.get(&next).await;
+    second
+        .assert_contains("Target 025")
+        .assert_contains("Target 001")
+        .assert_lacks("Target 026")
+        .assert_lacks("rel=\"next\"");
+
+    let logged = log_ask(&app, "Sam Source", "Tia Target", "Expansion").await;
+    record(&app, logged, &[("kind", "introduced")]).await;
+    app.get("/asks?stage=introduced")
+        .await
+        .assert_contains("Tia Target")
+        .assert_lacks("Target 075");
+    sqlx::query("update follow_ups set overdue_since = now() where ask_id = $1")
+        .bind(logged)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    app.get("/asks?overdue=1")
+        .await
+        .assert_contains("Tia Target")
+        .assert_lacks("Target 075");
+    app.get("/asks?from=2026-03-01&to=2026-03-05")
+        .await
+        .assert_contains("Target 060")
+        .assert_lacks("Target 064")
+        .assert_lacks("Target 058");
+}
