@@ -33,6 +33,8 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Run the overdue sweep (and due digest e-mails) once and print what it did.
+    Sweep,
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -96,6 +98,21 @@ pub async fn run(cli: Cli) -> Result<()> {
             let db = Database::open(&cli.config, Role::Command).await?;
             println!("migrations are up to date");
             db.shutdown().await
+        }
+        Command::Sweep => {
+            let db = Database::open(&cli.config, Role::Command).await?;
+            let state = crate::state::AppState::new(db.pool.clone(), cli.config.clone());
+            let mailer = crate::mail::Mailer::from_config(&cli.config)?;
+            let result =
+                crate::sweeper::tick(&state, mailer.as_ref(), time::OffsetDateTime::now_utc())
+                    .await;
+            db.shutdown().await?;
+            let r = result?;
+            println!(
+                "flagged {} overdue, cleared {}, escalated {}, wrote {} notifications, sent {} digests",
+                r.flagged, r.cleared, r.escalated, r.notified, r.digests
+            );
+            Ok(())
         }
         Command::User { command } => {
             let db = Database::open(&cli.config, Role::Command).await?;

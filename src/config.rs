@@ -62,6 +62,27 @@ pub struct Config {
     #[arg(long, env = "WARMLINE_SESSION_IDLE_MINUTES", default_value_t = DEFAULT_SESSION_IDLE_MINUTES, global = true)]
     pub session_idle_minutes: i64,
 
+    /// Seconds between sweeps for overdue follow-ups.
+    #[arg(long, env = "WARMLINE_SWEEP_INTERVAL_SECS", default_value_t = DEFAULT_SWEEP_INTERVAL_SECS, global = true)]
+    pub sweep_interval_secs: u64,
+
+    /// Hours a follow-up stays overdue before it is escalated to the owner's manager.
+    #[arg(long, env = "WARMLINE_ESCALATION_DELAY_HOURS", default_value_t = DEFAULT_ESCALATION_DELAY_HOURS, global = true)]
+    pub escalation_delay_hours: f64,
+
+    /// SMTP server for digest e-mails, e.g. `smtp://user:pass@mail.example.com:587?tls=required`
+    /// or `smtps://…`. Without it, notifications are in-app only.
+    #[arg(long, env = "WARMLINE_SMTP_URL", hide_env_values = true, global = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of digest e-mails.
+    #[arg(long, env = "WARMLINE_MAIL_FROM", default_value = DEFAULT_MAIL_FROM, global = true)]
+    pub mail_from: String,
+
+    /// The address people open Warmline at, for links in e-mails.
+    #[arg(long, env = "WARMLINE_PUBLIC_URL", default_value = DEFAULT_PUBLIC_URL, global = true)]
+    pub public_url: String,
+
     /// Hours after login at which a session ends, however active.
     #[arg(long, env = "WARMLINE_SESSION_MAX_HOURS", default_value_t = DEFAULT_SESSION_MAX_HOURS, global = true)]
     pub session_max_hours: i64,
@@ -96,6 +117,11 @@ impl Config {
             trust_proxy: false,
             session_idle_minutes: DEFAULT_SESSION_IDLE_MINUTES,
             session_max_hours: DEFAULT_SESSION_MAX_HOURS,
+            sweep_interval_secs: DEFAULT_SWEEP_INTERVAL_SECS,
+            escalation_delay_hours: DEFAULT_ESCALATION_DELAY_HOURS,
+            smtp_url: None,
+            mail_from: DEFAULT_MAIL_FROM.to_string(),
+            public_url: DEFAULT_PUBLIC_URL.to_string(),
         }
     }
 }
@@ -106,6 +132,10 @@ const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
 const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
 const DEFAULT_SESSION_IDLE_MINUTES: i64 = 12 * 60;
 const DEFAULT_SESSION_MAX_HOURS: i64 = 7 * 24;
+const DEFAULT_SWEEP_INTERVAL_SECS: u64 = 60;
+const DEFAULT_ESCALATION_DELAY_HOURS: f64 = 48.0;
+const DEFAULT_MAIL_FROM: &str = "Warmline <warmline@localhost>";
+const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
 
 // The database URL may carry a password: never print it.
 impl fmt::Debug for Config {
@@ -123,6 +153,11 @@ impl fmt::Debug for Config {
             .field("trust_proxy", &self.trust_proxy)
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("session_max_hours", &self.session_max_hours)
+            .field("sweep_interval_secs", &self.sweep_interval_secs)
+            .field("escalation_delay_hours", &self.escalation_delay_hours)
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "[redacted]"))
+            .field("mail_from", &self.mail_from)
+            .field("public_url", &self.public_url)
             .finish()
     }
 }

@@ -20,12 +20,18 @@ pub mod embedded_pg;
 pub mod followups;
 /// `/healthz` and `/readyz`.
 pub mod health;
+/// Sending e-mail over SMTP.
+pub mod mail;
+/// `/notifications`.
+pub mod notifications;
 /// `warmline serve`: HTTP, background tasks and orderly shutdown.
 pub mod server;
 /// `/settings`: profile, password, sessions, API tokens.
 pub mod settings;
 /// State shared by all handlers.
 pub mod state;
+/// The overdue sweeper, escalation and digest e-mails.
+pub mod sweeper;
 /// `/team`: users, roles, managers and targets (admins).
 pub mod team;
 /// Logging setup.

@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tower_sessions::ExpiredDeletion;
 use tower_sessions_sqlx_store::PostgresStore;
@@ -28,35 +29,50 @@ pub async fn serve(config: Config, bind: SocketAddr, demo: bool) -> Result<()> {
     tracing::info!("listening on http://{addr}");
 
     let state = AppState::new(db.pool.clone(), config);
-    let mut background = spawn_background_tasks(&state);
+    let (stop, stopping) = watch::channel(false);
+    let mut background = spawn_background_tasks(&state, stopping);
     let app = crate::web::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the HTTP server failed");
-    tracing::info!("requests drained; shutting down");
-    background.abort_all();
-    while background.join_next().await.is_some() {}
+    tracing::info!("requests drained; stopping background tasks");
+    let _ = stop.send(true);
+    let drained = tokio::time::timeout(BACKGROUND_STOP_LIMIT, async {
+        while background.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("background tasks did not stop in time; aborting them");
+        background.abort_all();
+    }
     let stopped = db.shutdown().await;
     served?;
     stopped
 }
 
-/// Work that runs beside the HTTP server until shutdown.
-fn spawn_background_tasks(state: &AppState) -> JoinSet<()> {
+/// Work that runs beside the HTTP server until `stopping` turns true.
+fn spawn_background_tasks(state: &AppState, stopping: watch::Receiver<bool>) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
+    tasks.spawn(crate::sweeper::run(state.clone(), stopping.clone()));
     let store = PostgresStore::new(state.pool.clone());
+    let mut stop = stopping;
     tasks.spawn(async move {
         // Expired sessions are refused when read; this only reclaims their rows.
-        if let Err(error) = store
-            .continuously_delete_expired(SESSION_CLEANUP_EVERY)
-            .await
-        {
-            tracing::error!(%error, "session cleanup stopped");
+        tokio::select! {
+            result = store.continuously_delete_expired(SESSION_CLEANUP_EVERY) => {
+                if let Err(error) = result {
+                    tracing::error!(%error, "session cleanup stopped");
+                }
+            }
+            _ = stop.changed() => {}
         }
     });
     tasks
 }
+
+/// How long background tasks get to stop after the last request.
+const BACKGROUND_STOP_LIMIT: Duration = Duration::from_secs(5);
 
 /// How often expired sessions are deleted.
 const SESSION_CLEANUP_EVERY: Duration = Duration::from_secs(3600);

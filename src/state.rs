@@ -6,6 +6,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 use crate::config::Config;
+use crate::sweeper::SweepMetrics;
 
 /// Cheap to clone: one shared [`App`] behind an `Arc`.
 #[derive(Clone)]
@@ -17,12 +18,18 @@ pub struct App {
     pub pool: PgPool,
     /// The configuration it was started with.
     pub config: Config,
+    /// What the overdue sweeper has done, for `/metrics`.
+    pub sweep_metrics: SweepMetrics,
 }
 
 impl AppState {
     /// Wraps a pool and configuration.
     pub fn new(pool: PgPool, config: Config) -> Self {
-        Self(Arc::new(App { pool, config }))
+        Self(Arc::new(App {
+            pool,
+            config,
+            sweep_metrics: SweepMetrics::default(),
+        }))
     }
 }
 

@@ -175,3 +175,195 @@ pub async fn find_own(
     .fetch_optional(db)
     .await
 }
+
+/// What one batch of a sweep pass changed, and where the next batch starts.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchCounts<C> {
+    /// Rows changed.
+    pub rows: i64,
+    /// Notifications written.
+    pub notified: i64,
+    /// Rows the batch looked at: fewer than the batch size means the pass is complete.
+    pub seen: i64,
+    /// The last row looked at, for the next batch to start after.
+    pub cursor: Option<C>,
+}
+
+/// The keyset position of the flagging pass: due date and row id.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SweepCursor {
+    pub key: Date,
+    pub id: i64,
+}
+
+/// The keyset position of the escalation pass.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EscalationCursor {
+    pub key: OffsetDateTime,
+    pub id: i64,
+}
+
+/// Flags open follow-ups whose due date has passed in the owner's time zone, as overdue since
+/// the owner's midnight after the due date, and notifies each owner once. Looks at up to
+/// `batch` unflagged follow-ups after `after` in due-date order; rows another sweep holds are
+/// skipped, so concurrent sweeps flag each row once.
+pub async fn flag_overdue(
+    db: impl PgExecutor<'_>,
+    now: OffsetDateTime,
+    after: Option<SweepCursor>,
+    batch: i64,
+) -> sqlx::Result<BatchCounts<SweepCursor>> {
+    // Kiritimati (UTC+14) is the first place a date passes: a bound the partial index on
+    // unflagged due dates can use. The batch is read from that index alone first
+    // (materialized), then the owner's own zone decides.
+    let row = sqlx::query!(
+        r#"with due as materialized (
+               select follow_up_id, owner_id, due_on from follow_ups
+               where done_at is null and overdue_since is null
+                 and due_on < ($1::timestamptz at time zone 'Pacific/Kiritimati')::date
+                 and (due_on, follow_up_id) > ($2::date, $3::int8)
+               order by due_on, follow_up_id
+               limit $4
+           ), candidates as (
+               select f.follow_up_id, ((f.due_on + 1)::timestamp at time zone u.time_zone) as overdue_at
+               from due d
+               join follow_ups f on f.follow_up_id = d.follow_up_id
+               join users u on u.user_id = d.owner_id
+               where d.due_on < ($1::timestamptz at time zone u.time_zone)::date
+                 and u.deactivated_at is null
+                 and f.done_at is null and f.overdue_since is null
+               for update of f skip locked
+           ), flagged as (
+               update follow_ups f set overdue_since = c.overdue_at
+               from candidates c where f.follow_up_id = c.follow_up_id
+               returning f.follow_up_id, f.owner_id, f.title
+           ), notified as (
+               insert into notifications (user_id, follow_up_id, kind, body)
+               select owner_id, follow_up_id, 'overdue', left('Overdue: ' || title, 2000) from flagged
+               on conflict (user_id, follow_up_id, kind) where follow_up_id is not null do nothing
+               returning 1
+           ), last as (
+               select due_on, follow_up_id from due order by due_on desc, follow_up_id desc limit 1
+           )
+           select (select count(*) from flagged) as "rows!", (select count(*) from notified) as "notified!",
+                  (select count(*) from due) as "seen!",
+                  (select due_on from last) as last_key, (select follow_up_id from last) as last_id"#,
+        now,
+        after.map_or(time::macros::date!(0001 - 01 - 01), |c| c.key),
+        after.map_or(0, |c| c.id),
+        batch
+    )
+    .fetch_one(db)
+    .await?;
+    let cursor = row
+        .last_key
+        .zip(row.last_id)
+        .map(|(key, id)| SweepCursor { key, id });
+    Ok(BatchCounts {
+        rows: row.rows,
+        notified: row.notified,
+        seen: row.seen,
+        cursor,
+    })
+}
+
+/// Clears the overdue flag (and escalation) of up to `batch` follow-ups that are done or whose
+/// due date has moved to today or later in the owner's time zone.
+pub async fn clear_stale_flags(
+    db: impl PgExecutor<'_>,
+    now: OffsetDateTime,
+    batch: i64,
+) -> sqlx::Result<i64> {
+    // Baker Island (UTC-12) is the last place a date begins: a postponed follow-up is due on
+    // or after its date there.
+    sqlx::query_scalar!(
+        r#"with stale as materialized (
+               select follow_up_id, owner_id, due_on, true as done from follow_ups
+               where overdue_since is not null and done_at is not null
+               union all
+               select follow_up_id, owner_id, due_on, false from follow_ups
+               where overdue_since is not null and done_at is null
+                 and due_on >= ($1::timestamptz at time zone 'Etc/GMT+12')::date
+           ), candidates as (
+               select f.follow_up_id
+               from stale s
+               join follow_ups f on f.follow_up_id = s.follow_up_id
+               join users u on u.user_id = s.owner_id
+               where f.overdue_since is not null
+                 and (s.done or s.due_on >= ($1::timestamptz at time zone u.time_zone)::date)
+               limit $2
+               for update of f skip locked
+           ), cleared as (
+               update follow_ups f set overdue_since = null, escalated_at = null
+               from candidates c where f.follow_up_id = c.follow_up_id
+               returning 1
+           )
+           select count(*) as "n!" from cleared"#,
+        now,
+        batch
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Escalates follow-ups overdue for longer than `delay_secs` to the owner's (active) manager,
+/// notifying the manager once. Looks at up to `batch` unescalated overdue follow-ups after
+/// `after`, oldest overdue first.
+pub async fn escalate(
+    db: impl PgExecutor<'_>,
+    now: OffsetDateTime,
+    delay_secs: f64,
+    after: Option<EscalationCursor>,
+    batch: i64,
+) -> sqlx::Result<BatchCounts<EscalationCursor>> {
+    let row = sqlx::query!(
+        r#"with late as materialized (
+               select follow_up_id, owner_id, overdue_since from follow_ups
+               where done_at is null and overdue_since is not null and escalated_at is null
+                 and overdue_since <= $1::timestamptz - make_interval(secs => $2)
+                 and (overdue_since, follow_up_id) > ($3::timestamptz, $4::int8)
+               order by overdue_since, follow_up_id
+               limit $5
+           ), candidates as (
+               select f.follow_up_id, u.manager_id, u.name as owner_name
+               from late l
+               join follow_ups f on f.follow_up_id = l.follow_up_id
+               join users u on u.user_id = l.owner_id
+               join users m on m.user_id = u.manager_id
+               where m.deactivated_at is null and f.escalated_at is null and f.done_at is null
+               for update of f skip locked
+           ), escalated as (
+               update follow_ups f set escalated_at = $1
+               from candidates c where f.follow_up_id = c.follow_up_id
+               returning f.follow_up_id, c.manager_id, c.owner_name, f.title
+           ), notified as (
+               insert into notifications (user_id, follow_up_id, kind, body)
+               select manager_id, follow_up_id, 'escalated', left(owner_name || ' is overdue: ' || title, 2000)
+               from escalated
+               on conflict (user_id, follow_up_id, kind) where follow_up_id is not null do nothing
+               returning 1
+           ), last as (
+               select overdue_since, follow_up_id from late order by overdue_since desc, follow_up_id desc limit 1
+           )
+           select (select count(*) from escalated) as "rows!", (select count(*) from notified) as "notified!",
+                  (select count(*) from late) as "seen!",
+                  (select overdue_since from last) as last_key, (select follow_up_id from last) as last_id"#,
+        now,
+        delay_secs,
+        after.map_or(time::macros::datetime!(0001-01-01 0:00 UTC), |c| c.key),
+        after.map_or(0, |c| c.id),
+        batch
+    )
+    .fetch_one(db)
+    .await?;
+    let cursor = row
+        .last_key
+        .zip(row.last_id)
+        .map(|(key, id)| EscalationCursor { key, id });
+    Ok(BatchCounts {
+        rows: row.rows,
+        notified: row.notified,
+        seen: row.seen,
+        cursor,
+    })
+}

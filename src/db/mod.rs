@@ -6,6 +6,7 @@ pub mod audit;
 pub mod contacts;
 pub mod follow_ups;
 pub mod login_failures;
+pub mod notifications;
 pub mod tokens;
 pub mod users;
 

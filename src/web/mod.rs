@@ -105,6 +105,7 @@ fn pages(state: &AppState) -> Router<AppState> {
         .merge(crate::week::router())
         .merge(crate::asks::router())
         .merge(crate::followups::router())
+        .merge(crate::notifications::router())
         .merge(crate::accounts::router())
         .merge(crate::contacts::router())
         .merge(crate::team::router())

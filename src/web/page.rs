@@ -1,7 +1,7 @@
 //! What every page is rendered with (the page context), and flash messages: a one-time
 //! notice carried across a redirect in a short-lived cookie.
 
-use axum::extract::{FromRequestParts, Request};
+use axum::extract::{FromRef, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -12,6 +12,7 @@ use tower_sessions::Session;
 use super::auth::AuthSession;
 use super::{AppError, csrf};
 use crate::accounts::model::Role;
+use crate::state::AppState;
 
 const FLASH_COOKIE: &str = "warmline_flash";
 
@@ -26,6 +27,8 @@ pub struct PageContext {
     pub csrf_token: String,
     /// The path of the page, to mark the current navigation link.
     pub path: String,
+    /// The user's unread notifications.
+    pub unread: i64,
 }
 
 /// The logged-in user as the navigation shows them.
@@ -59,18 +62,29 @@ impl PageContext {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for PageContext {
+impl<S> FromRequestParts<S> for PageContext
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         let user = parts
             .extensions
             .get::<AuthSession>()
-            .and_then(|auth| auth.user.as_ref())
-            .map(|u| NavUser {
-                name: u.name.clone(),
-                role: u.role,
-            });
+            .and_then(|auth| auth.user.as_ref());
+        let unread = match user {
+            Some(u) => {
+                let state = AppState::from_ref(state);
+                crate::db::notifications::unread_count(&state.pool, u.id).await?
+            }
+            None => 0,
+        };
+        let user = user.map(|u| NavUser {
+            name: u.name.clone(),
+            role: u.role,
+        });
         let csrf_token = match parts.extensions.get::<Session>() {
             Some(session) => csrf::token(session).await?,
             None => String::new(),
@@ -80,6 +94,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PageContext {
             user,
             csrf_token,
             path: parts.uri.path().to_string(),
+            unread,
         })
     }
 }

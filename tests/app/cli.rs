@@ -176,3 +176,37 @@ async fn user_add_reads_the_password_from_stdin_and_token_create_prints_a_workin
         "the CLI's user and token creations are audited, with no actor"
     );
 }
+
+#[tokio::test]
+async fn sweep_runs_once_and_prints_what_it_did() {
+    let (pool, url) = fresh_database().await;
+    let app = TestApp::over(
+        warmline::app(AppState::new(
+            pool.clone(),
+            Config::for_database(Some(url.clone())),
+        )),
+        pool,
+    );
+    let manager = app
+        .create_user("m@example.com", "Manager", "manager", None)
+        .await;
+    let rep = app
+        .create_user("r@example.com", "Rep", "rep", Some(manager))
+        .await;
+    sqlx::query("insert into follow_ups (owner_id, kind, title, due_on) values ($1, 'other', 'Late', current_date - 10)")
+        .bind(rep.0)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (ok, stdout, stderr) = warmline(&url, &["sweep"], "").await;
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("flagged 1 overdue") && stdout.contains("escalated 1"),
+        "{stdout}"
+    );
+    let (ok, stdout, _) = warmline(&url, &["sweep"], "").await;
+    assert!(
+        ok && stdout.contains("flagged 0 overdue") && stdout.contains("wrote 0 notifications"),
+        "{stdout}"
+    );
+}

@@ -10,4 +10,5 @@ mod contacts;
 mod embedded;
 mod health;
 mod server;
+mod sweeper;
 mod web_shell;

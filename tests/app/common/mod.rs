@@ -3,6 +3,7 @@
 
 pub mod browser;
 pub mod http;
+pub mod smtp;
 
 use http::TestResponse;
 

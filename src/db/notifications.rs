@@ -1,0 +1,184 @@
+//! Notifications: in-app always, by e-mail digest when configured.
+
+use sqlx::{PgExecutor, Postgres, Transaction};
+use time::{Date, OffsetDateTime};
+
+use crate::accounts::model::UserId;
+use crate::asks::model::AskId;
+
+/// A notification as the list shows it, with where it leads.
+#[derive(Debug, Clone)]
+pub struct Notification {
+    pub notification_id: i64,
+    pub kind: String,
+    pub body: String,
+    pub follow_up_id: Option<i64>,
+    pub ask_id: Option<AskId>,
+    /// The follow-up belongs to the reader (else it is a report's, escalated to them).
+    pub own_follow_up: bool,
+    pub read_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+}
+
+/// How many of the user's notifications are unread.
+pub async fn unread_count(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"select count(*) as "n!" from notifications where user_id = $1 and read_at is null"#,
+        user as UserId
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// The user's notifications, unread first, newest first.
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    limit: i64,
+) -> sqlx::Result<Vec<Notification>> {
+    sqlx::query_as!(
+        Notification,
+        r#"select n.notification_id, n.kind, n.body, n.follow_up_id, f.ask_id as "ask_id?: AskId",
+                  coalesce(f.owner_id = n.user_id, false) as "own_follow_up!", n.read_at, n.created_at
+           from notifications n left join follow_ups f on f.follow_up_id = n.follow_up_id
+           where n.user_id = $1
+           order by n.read_at is not null, n.created_at desc, n.notification_id desc
+           limit $2"#,
+        user as UserId,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Marks one of the user's notifications read; false when there is no such notification.
+pub async fn mark_read(db: impl PgExecutor<'_>, user: UserId, id: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "update notifications set read_at = coalesce(read_at, now()) where notification_id = $1 and user_id = $2",
+        id,
+        user as UserId
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks all of the user's notifications read.
+pub async fn mark_all_read(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "update notifications set read_at = now() where user_id = $1 and read_at is null",
+        user as UserId
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// A user who may be owed a digest e-mail.
+#[derive(Debug, Clone)]
+pub struct DigestUser {
+    pub user_id: UserId,
+    pub email: String,
+    pub name: String,
+    pub local_date: Date,
+    pub local_hour: i32,
+    pub quiet_hours_start: i16,
+    pub quiet_hours_end: i16,
+}
+
+impl DigestUser {
+    /// Whether `local_hour` falls in the quiet hours (a window may wrap past midnight).
+    pub fn is_quiet(&self) -> bool {
+        let (h, start, end) = (
+            self.local_hour,
+            i32::from(self.quiet_hours_start),
+            i32::from(self.quiet_hours_end),
+        );
+        match start.cmp(&end) {
+            std::cmp::Ordering::Equal => false,
+            std::cmp::Ordering::Less => start <= h && h < end,
+            std::cmp::Ordering::Greater => h >= start || h < end,
+        }
+    }
+}
+
+/// Active users with notifications not yet e-mailed and no digest yet today (their today).
+pub async fn digest_candidates(
+    db: impl PgExecutor<'_>,
+    now: OffsetDateTime,
+) -> sqlx::Result<Vec<DigestUser>> {
+    sqlx::query_as!(
+        DigestUser,
+        r#"select u.user_id as "user_id: UserId", u.email, u.name,
+                  ($1::timestamptz at time zone u.time_zone)::date as "local_date!",
+                  extract(hour from $1::timestamptz at time zone u.time_zone)::int as "local_hour!",
+                  u.quiet_hours_start, u.quiet_hours_end
+           from users u
+           where u.deactivated_at is null
+             and (u.last_digest_on is null or u.last_digest_on < ($1::timestamptz at time zone u.time_zone)::date)
+             and exists (select 1 from notifications n where n.user_id = u.user_id and n.emailed_at is null)"#,
+        now
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// A notification going into a digest.
+#[derive(Debug, Clone)]
+pub struct Unsent {
+    pub notification_id: i64,
+    pub kind: String,
+    pub body: String,
+}
+
+/// Claims the user's digest for this transaction: `None` when another process is sending it.
+/// Otherwise the notifications not yet e-mailed, oldest first.
+pub async fn claim_unsent(
+    tx: &mut Transaction<'_, Postgres>,
+    user: UserId,
+) -> sqlx::Result<Option<Vec<Unsent>>> {
+    let claimed = sqlx::query_scalar!(
+        r#"select pg_try_advisory_xact_lock(hashtext('warmline.digest'), $1::int) as "claimed!""#,
+        user.0 as i32
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    if !claimed {
+        return Ok(None);
+    }
+    let unsent = sqlx::query_as!(
+        Unsent,
+        "select notification_id, kind, body from notifications
+         where user_id = $1 and emailed_at is null order by created_at, notification_id",
+        user as UserId
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(Some(unsent))
+}
+
+/// Records that a digest went out with these notifications.
+pub async fn mark_emailed(
+    tx: &mut Transaction<'_, Postgres>,
+    user: UserId,
+    ids: &[i64],
+    local_date: Date,
+    now: OffsetDateTime,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update notifications set emailed_at = $3 where user_id = $1 and notification_id = any($2)",
+        user as UserId,
+        ids,
+        now
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query!(
+        "update users set last_digest_on = $2 where user_id = $1",
+        user as UserId,
+        local_date
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! `/notifications`: what the sweeper and others told the user; mark as read.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+
+use crate::db;
+use crate::db::notifications::Notification;
+use crate::state::AppState;
+use crate::web::auth::CurrentUser;
+use crate::web::{AppError, AppResult, FlashKind, PageContext, redirect_with_flash, render};
+
+/// The notification routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/notifications", get(list_notifications))
+        .route("/notifications/read-all", post(read_all_notifications))
+        .route("/notifications/{id}/read", post(read_notification))
+}
+
+/// The list.
+#[derive(Template)]
+#[template(path = "notifications/list.html")]
+struct NotificationsPage {
+    ctx: PageContext,
+    notifications: Vec<Notification>,
+}
+
+impl Notification {
+    /// Where the notification leads: the follow-up on the owner's list, or the ask.
+    pub fn link(&self) -> String {
+        match (self.own_follow_up, self.follow_up_id, self.ask_id) {
+            (true, Some(id), _) => format!("/follow-ups#follow-up-{id}"),
+            (_, _, Some(ask)) => format!("/asks/{ask}"),
+            _ => "/notifications".into(),
+        }
+    }
+}
+
+async fn list_notifications(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ctx: PageContext,
+) -> AppResult<Response> {
+    let notifications = db::notifications::list(&state.pool, user.id, 200).await?;
+    render(StatusCode::OK, &NotificationsPage { ctx, notifications })
+}
+
+async fn read_notification(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    if !db::notifications::mark_read(&state.pool, user.id, id).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(redirect_with_flash(
+        "/notifications",
+        FlashKind::Success,
+        "Marked as read.",
+    ))
+}
+
+async fn read_all_notifications(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<Response> {
+    let n = db::notifications::mark_all_read(&state.pool, user.id).await?;
+    Ok(redirect_with_flash(
+        "/notifications",
+        FlashKind::Success,
+        &format!("Marked {n} as read."),
+    ))
+}
