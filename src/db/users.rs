@@ -138,22 +138,37 @@ pub async fn list_team(db: impl PgExecutor<'_>, viewer: UserId) -> sqlx::Result<
     .await
 }
 
-/// Sets a user's name and time zone.
+/// Sets a user's name, time zone and quiet hours (local hours when no e-mail is sent).
 pub async fn update_profile(
     db: impl PgExecutor<'_>,
     id: UserId,
     name: &str,
     time_zone: &str,
+    quiet_hours: (i16, i16),
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "update users set name = $2, time_zone = $3 where user_id = $1",
+        "update users set name = $2, time_zone = $3, quiet_hours_start = $4, quiet_hours_end = $5
+         where user_id = $1",
         id as UserId,
         name,
-        time_zone
+        time_zone,
+        quiet_hours.0,
+        quiet_hours.1
     )
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// A user's quiet hours: from, until (local hours).
+pub async fn quiet_hours(db: impl PgExecutor<'_>, id: UserId) -> sqlx::Result<(i16, i16)> {
+    let row = sqlx::query!(
+        "select quiet_hours_start, quiet_hours_end from users where user_id = $1",
+        id as UserId
+    )
+    .fetch_one(db)
+    .await?;
+    Ok((row.quiet_hours_start, row.quiet_hours_end))
 }
 
 /// Sets what an admin manages: role, manager and weekly target.

@@ -43,12 +43,14 @@ struct SettingsPage {
     errors: FieldErrors,
 }
 
-/// Name and time zone.
+/// Name, time zone and quiet hours.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct ProfileForm {
     name: String,
     time_zone: String,
+    quiet_from: String,
+    quiet_until: String,
 }
 
 /// Current and new password.
@@ -84,10 +86,18 @@ async fn settings_page(
 ) -> AppResult<Response> {
     let zones = db::users::time_zone_names(&state.pool).await?;
     let tokens = db::tokens::list_active(&state.pool, user.id).await?;
-    let profile = page.profile.unwrap_or_else(|| ProfileForm {
-        name: user.name.clone(),
-        time_zone: user.time_zone.clone(),
-    });
+    let profile = match page.profile {
+        Some(profile) => profile,
+        None => {
+            let (from, until) = db::users::quiet_hours(&state.pool, user.id).await?;
+            ProfileForm {
+                name: user.name.clone(),
+                time_zone: user.time_zone.clone(),
+                quiet_from: from.to_string(),
+                quiet_until: until.to_string(),
+            }
+        }
+    };
     render(
         status,
         &SettingsPage {
@@ -122,7 +132,17 @@ async fn update_profile(
     if !db::users::is_time_zone(&state.pool, &form.time_zone).await? {
         errors.add("time_zone", "Choose a time zone from the list.");
     }
-    let (Some(name), true) = (name, errors.is_empty()) else {
+    let hour = |text: &str| {
+        text.trim()
+            .parse::<i16>()
+            .ok()
+            .filter(|h| (0..24).contains(h))
+    };
+    let quiet = hour(&form.quiet_from).zip(hour(&form.quiet_until));
+    if quiet.is_none() {
+        errors.add("quiet_hours", "Choose the hours from the lists.");
+    }
+    let (Some(name), Some(quiet), true) = (name, quiet, errors.is_empty()) else {
         let page = PageState {
             profile: Some(form),
             errors,
@@ -131,7 +151,7 @@ async fn update_profile(
         return settings_page(&state, ctx, user, page, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
     let mut tx = state.pool.begin().await?;
-    db::users::update_profile(&mut *tx, user.id, &name, &form.time_zone).await?;
+    db::users::update_profile(&mut *tx, user.id, &name, &form.time_zone, quiet).await?;
     let changes =
         json!({ "name": [user.name, name], "time_zone": [user.time_zone, form.time_zone] });
     db::audit::record(

@@ -796,10 +796,22 @@ async fn user_creation_and_profile_changes_are_audited_with_actor_and_time() {
     app.get("/settings").await;
     app.post_form(
         "/settings/profile",
-        &[("name", "Ada Admin"), ("time_zone", "Asia/Tokyo")],
+        &[
+            ("name", "Ada Admin"),
+            ("time_zone", "Asia/Tokyo"),
+            ("quiet_from", "21"),
+            ("quiet_until", "6"),
+        ],
     )
     .await
     .assert_status(StatusCode::SEE_OTHER);
+    let quiet: (i16, i16) =
+        sqlx::query_as("select quiet_hours_start, quiet_hours_end from users where user_id = $1")
+            .bind(admin.0)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(quiet, (21, 6));
     let tz: String = sqlx::query_scalar("select time_zone from users where user_id = $1")
         .bind(admin.0)
         .fetch_one(&app.pool)
@@ -809,10 +821,15 @@ async fn user_creation_and_profile_changes_are_audited_with_actor_and_time() {
     let bad = app
         .post_form(
             "/settings/profile",
-            &[("name", ""), ("time_zone", "Nowhere/Else")],
+            &[
+                ("name", ""),
+                ("time_zone", "Nowhere/Else"),
+                ("quiet_from", "25"),
+            ],
         )
         .await;
     bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY)
         .assert_contains("Enter a name.")
-        .assert_contains("Choose a time zone from the list.");
+        .assert_contains("Choose a time zone from the list.")
+        .assert_contains("Choose the hours from the lists.");
 }
