@@ -33,6 +33,8 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Load the demo organisation into an empty database and print its logins.
+    Demo,
     /// Run the overdue sweep (and due digest e-mails) once and print what it did.
     Sweep,
     /// Manage users.
@@ -98,6 +100,12 @@ pub async fn run(cli: Cli) -> Result<()> {
             let db = Database::open(&cli.config, Role::Command).await?;
             println!("migrations are up to date");
             db.shutdown().await
+        }
+        Command::Demo => {
+            let db = Database::open(&cli.config, Role::Command).await?;
+            let result = crate::server::load_demo(&db.pool).await;
+            db.shutdown().await?;
+            result
         }
         Command::Sweep => {
             let db = Database::open(&cli.config, Role::Command).await?;

@@ -12,8 +12,12 @@ pub mod cli;
 pub mod config;
 /// Contacts and relationships: the rep's network, import and export.
 pub mod contacts;
+/// `/dashboard`: the program's metrics, rep scorecards and coaching notes.
+pub mod dashboard;
 /// The database: pool, migrations, and where the server comes from.
 pub mod db;
+/// `warmline demo`: a demo organisation for trying Warmline out.
+pub mod demo;
 /// A private PostgreSQL cluster run from the system's server binaries.
 pub mod embedded_pg;
 /// `/follow-ups`: what a rep owes; done and postpone.

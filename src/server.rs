@@ -20,7 +20,7 @@ use crate::state::AppState;
 pub async fn serve(config: Config, bind: SocketAddr, demo: bool) -> Result<()> {
     let db = Database::open(&config, Role::Server).await?;
     if demo {
-        tracing::info!("--demo: no demo data is bundled yet; starting with an empty database");
+        load_demo(&db.pool).await?;
     }
     let listener = TcpListener::bind(bind)
         .await
@@ -76,6 +76,26 @@ const BACKGROUND_STOP_LIMIT: Duration = Duration::from_secs(5);
 
 /// How often expired sessions are deleted.
 const SESSION_CLEANUP_EVERY: Duration = Duration::from_secs(3600);
+
+/// Loads the demo organisation when the database is empty, and says how to log in.
+pub async fn load_demo(pool: &sqlx::PgPool) -> Result<()> {
+    let today = time::OffsetDateTime::now_utc().date();
+    match crate::demo::load(pool, today).await? {
+        Some(logins) => {
+            println!(
+                "Demo organisation loaded. Log in as any of these, password {}:",
+                crate::demo::PASSWORD
+            );
+            for login in logins {
+                println!("  {:<8} {:<16} {}", login.role, login.name, login.email);
+            }
+        }
+        None => {
+            println!("The database already has users: the demo was not loaded (nothing changed).")
+        }
+    }
+    Ok(())
+}
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM.
 async fn shutdown_signal() {

@@ -65,6 +65,7 @@ async fn create_ask(
 #[serde(default)]
 pub struct ListQuery {
     pub stage: String,
+    pub reached: String,
     pub overdue: String,
     pub from: String,
     pub to: String,
@@ -77,6 +78,7 @@ impl ListQuery {
     fn filter(&self) -> AskFilter {
         AskFilter {
             stage: Stage::parse(&self.stage),
+            reached: Stage::parse(&self.reached),
             overdue: !self.overdue.is_empty(),
             from: parse_date(&self.from).ok(),
             to: parse_date(&self.to).ok(),
@@ -96,6 +98,7 @@ impl ListQuery {
     pub fn filters_query(&self) -> String {
         let pairs = [
             ("stage", &self.stage),
+            ("reached", &self.reached),
             ("overdue", &self.overdue),
             ("from", &self.from),
             ("to", &self.to),

@@ -107,6 +107,17 @@ impl Stage {
         )
     }
 
+    /// Whether an ask at this stage got at least as far as `other` along the main flow
+    /// (the endings without an introduction count only for themselves).
+    pub fn at_least(self, other: Stage) -> bool {
+        if other.rank() == 0 {
+            self == other
+        } else {
+            self.rank() >= other.rank()
+                && !matches!(self, Self::Declined | Self::NoOneInMind | Self::Expired)
+        }
+    }
+
     /// Whether the ask got as far as an introduction.
     pub fn reached_introduction(self) -> bool {
         self.rank() >= Self::Introduced.rank()

@@ -69,6 +69,8 @@ pub async fn find_visible(
 #[derive(Debug, Clone, Default)]
 pub struct AskFilter {
     pub stage: Option<Stage>,
+    /// Asks that got at least this far (`introduced`: introduced or any later stage).
+    pub reached: Option<Stage>,
     /// Only asks with an overdue follow-up.
     pub overdue: bool,
     pub from: Option<Date>,
@@ -98,6 +100,14 @@ pub async fn list(
     q.push_bind(viewer).push("))");
     if let Some(stage) = filter.stage {
         q.push(" and a.stage = ").push_bind(stage.as_str());
+    }
+    if let Some(reached) = filter.reached {
+        let stages: Vec<String> = Stage::ALL
+            .into_iter()
+            .filter(|s| s.at_least(reached))
+            .map(|s| s.as_str().to_string())
+            .collect();
+        q.push(" and a.stage = any(").push_bind(stages).push(")");
     }
     if filter.overdue {
         q.push(

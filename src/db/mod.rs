@@ -3,9 +3,11 @@
 
 pub mod asks;
 pub mod audit;
+pub mod coaching;
 pub mod contacts;
 pub mod follow_ups;
 pub mod login_failures;
+pub mod metrics;
 pub mod notifications;
 pub mod tokens;
 pub mod users;

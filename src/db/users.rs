@@ -324,3 +324,21 @@ pub async fn today_in(db: impl PgExecutor<'_>, time_zone: &str) -> sqlx::Result<
     .fetch_one(db)
     .await
 }
+
+/// Sets a rep's annual new-client goal and asks per new client (the referral math inputs).
+pub async fn set_client_goal(
+    db: impl PgExecutor<'_>,
+    id: UserId,
+    annual_client_goal: i32,
+    asks_per_client: f64,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update users set annual_client_goal = $2, asks_per_client = $3 where user_id = $1",
+        id as UserId,
+        annual_client_goal,
+        asks_per_client
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}

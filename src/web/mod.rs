@@ -106,6 +106,7 @@ fn pages(state: &AppState) -> Router<AppState> {
         .merge(crate::asks::router())
         .merge(crate::followups::router())
         .merge(crate::notifications::router())
+        .merge(crate::dashboard::router())
         .merge(crate::accounts::router())
         .merge(crate::contacts::router())
         .merge(crate::team::router())

@@ -16,6 +16,7 @@ use crate::asks::model::CHANNELS;
 use crate::asks::service::{AskForm, FOLLOW_UP_AFTER_DAYS, NotLogged};
 use crate::db;
 use crate::db::asks::Introduction;
+use crate::db::coaching::Note;
 use crate::db::contacts::Choice;
 use crate::followups::{Groups, groups_for};
 use crate::state::AppState;
@@ -42,6 +43,7 @@ struct WeekPage {
     today: Date,
     asks_this_week: i64,
     introductions: Vec<Introduction>,
+    coaching: Option<Note>,
     channels: [(&'static str, &'static str); 7],
 }
 
@@ -107,6 +109,7 @@ pub async fn week_page(
         db::asks::count_between(&state.pool, user.id, monday, monday + Duration::days(6)).await?;
     let introductions = db::asks::recent_introductions(&state.pool, user.id, 5).await?;
     let suggestions = db::contacts::suggest(&state.pool, user.id, "", 200).await?;
+    let coaching = db::coaching::for_rep(&state.pool, user.id, 1).await?.pop();
     let page = WeekPage {
         ctx,
         user: user.clone(),
@@ -117,6 +120,7 @@ pub async fn week_page(
         today,
         asks_this_week,
         introductions,
+        coaching,
         channels: CHANNELS,
     };
     render(status, &page)

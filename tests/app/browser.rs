@@ -231,3 +231,96 @@ async fn a_rep_logs_an_ask_records_the_introduction_and_thanks_the_source() {
     assert!(!browser.text(".owed").await.contains("Thank Dana Client"));
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_manager_reads_the_demo_dashboard_filters_to_a_rep_and_coaches_them() {
+    let Some(browser) = Browser::start_server_and_browser().await else {
+        return;
+    };
+    let today = time::OffsetDateTime::now_utc().date();
+    warmline::demo::load(&browser.app.pool, today)
+        .await
+        .unwrap()
+        .expect("an empty database");
+    browser
+        .login("mara@demo.warmline.example", warmline::demo::PASSWORD)
+        .await;
+    let client = &browser.client;
+    client.goto(&browser.url("/dashboard")).await.unwrap();
+    assert_eq!(client.title().await.unwrap(), "Dashboard · Warmline");
+    assert!(
+        client.find(Locator::Css("svg.funnel rect")).await.is_ok(),
+        "the funnel chart is drawn"
+    );
+    assert!(
+        client
+            .find(Locator::Css("svg.trend polyline"))
+            .await
+            .is_ok(),
+        "the trend chart is drawn"
+    );
+    let reps = browser.text("table.reps").await;
+    assert!(
+        reps.contains("Rita Rep") && !reps.contains("Viktor Vend"),
+        "Mara sees her own team only: {reps}"
+    );
+    browser.screenshot("dashboard").await;
+    browser.resize(375, 812).await;
+    browser.screenshot("dashboard-375").await;
+    browser.resize(1280, 900).await;
+
+    let rita = client
+        .find(Locator::XPath(
+            "//select[@id='rep']/option[text()='Rita Rep']",
+        ))
+        .await
+        .unwrap();
+    rita.click().await.unwrap();
+    browser
+        .submit("form[action='/dashboard'] button[type=submit]")
+        .await;
+    let reps = browser.text("table.reps").await;
+    assert!(
+        reps.contains("Rita Rep") && !reps.contains("Sam Seller"),
+        "{reps}"
+    );
+
+    client.find(Locator::LinkText("Rita Rep")).await.unwrap();
+    browser
+        .click_and_wait(client.find(Locator::LinkText("Rita Rep")).await.unwrap())
+        .await;
+    assert!(client.title().await.unwrap().starts_with("Rita Rep"));
+    browser
+        .fill("#diagnosis", "Strong asks, but sources are rarely thanked.")
+        .await;
+    browser
+        .fill("#committed_action", "Thank every source within two days")
+        .await;
+    browser.fill("#metric", "Thanked-source rate").await;
+    let inspect = (today + time::Duration::days(7)).to_string();
+    client
+        .execute(
+            "document.getElementById('inspect_on').value = arguments[0];",
+            vec![serde_json::json!(inspect)],
+        )
+        .await
+        .unwrap();
+    browser
+        .submit("form[action$='/coaching#coaching'] button[type=submit]")
+        .await;
+    assert!(browser.text(".flash").await.contains("Coaching note saved"));
+    browser.screenshot("scorecard").await;
+
+    client.goto(&browser.url("/")).await.unwrap();
+    browser.submit("form[action='/logout'] button").await;
+    browser
+        .login("rita@demo.warmline.example", warmline::demo::PASSWORD)
+        .await;
+    let focus = browser.text(".coach-card").await;
+    assert!(
+        focus.contains("Thank every source within two days"),
+        "{focus}"
+    );
+    browser.screenshot("week-with-coaching").await;
+    browser.close().await;
+}
