@@ -133,7 +133,6 @@ pub async fn compute(pool: &PgPool, scope: Scope) -> AppResult<Dashboard> {
         reps: reps.len() as i64,
         ..Default::default()
     };
-    let mut delays: Vec<f64> = Vec::new();
     for r in &reps {
         totals.asks += r.asks;
         totals.intros += r.intros;
@@ -144,13 +143,8 @@ pub async fn compute(pool: &PgPool, scope: Scope) -> AppResult<Dashboard> {
         totals.won_cents += r.won_cents;
         totals.target += f64::from(r.weekly_ask_target) * weeks;
         totals.active_reps += i64::from(r.active);
-        delays.extend(r.median_delay_days);
     }
-    delays.sort_by(f64::total_cmp);
-    totals.median_delay_days = delays
-        .get(delays.len() / 2)
-        .copied()
-        .filter(|_| !delays.is_empty());
+    totals.median_delay_days = db::metrics::median_logging_delay(pool, scope).await?;
     let monday =
         scope.today - Duration::days(i64::from(scope.today.weekday().number_days_from_monday()));
     let since = monday - Duration::weeks(TREND_WEEKS - 1);

@@ -260,3 +260,18 @@ pub async fn weekly_trend(
     .fetch_all(db)
     .await
 }
+
+/// The median logging delay (days from an ask to its entry) of the asks made in the period.
+pub async fn median_logging_delay(db: impl PgExecutor<'_>, s: Scope) -> sqlx::Result<Option<f64>> {
+    sqlx::query_scalar!(
+        r#"select percentile_cont(0.5) within group (order by (a.created_at::date - a.asked_on)) as median
+           from referral_asks a
+           where a.rep_id in (select dashboard_reps($1, $2)) and a.asked_on between $3 and $4"#,
+        s.viewer as UserId,
+        s.rep.map(|r| r.0),
+        s.from,
+        s.to
+    )
+    .fetch_one(db)
+    .await
+}

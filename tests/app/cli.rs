@@ -210,3 +210,51 @@ async fn sweep_runs_once_and_prints_what_it_did() {
         "{stdout}"
     );
 }
+
+#[tokio::test]
+async fn demo_loads_a_realistic_organisation_once_and_a_second_run_changes_nothing() {
+    let (pool, url) = fresh_database().await;
+    let (ok, stdout, stderr) = warmline(&url, &["demo"], "").await;
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("ada@demo.warmline.example") && stdout.contains(warmline::demo::PASSWORD),
+        "{stdout}"
+    );
+    let shape: (i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+        "select (select count(*) from users where role = 'admin'), (select count(*) from users where role = 'manager'),
+                (select count(*) from users where role = 'rep'), (select count(*) from contacts),
+                (select count(*) from referral_asks), (select count(*) from follow_ups where overdue_since is not null),
+                (select count(*) from coaching_notes)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((shape.0, shape.1, shape.2, shape.3), (1, 2, 8, 600));
+    assert!(shape.4 > 400, "26 weeks of asks: {}", shape.4);
+    assert!(
+        shape.5 > 0 && shape.6 >= 8,
+        "some overdue follow-ups and coaching notes: {shape:?}"
+    );
+    let (won, lost, asked): (i64, i64, i64) = sqlx::query_as(
+        "select count(*) filter (where stage = 'won'), count(*) filter (where stage = 'lost'), count(*) from referral_asks",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(
+        won > 0 && lost > 0 && won * 5 < asked,
+        "plausible conversion: {won} won, {lost} lost of {asked}"
+    );
+
+    let before: i64 = sqlx::query_scalar("select count(*) from referral_asks")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let (ok, stdout, _) = warmline(&url, &["demo"], "").await;
+    assert!(ok && stdout.contains("nothing changed"), "{stdout}");
+    let after: i64 = sqlx::query_scalar("select count(*) from referral_asks")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(before, after);
+}

@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod common;
 mod contacts;
+mod dashboard;
 mod embedded;
 mod health;
 mod server;

@@ -1,0 +1,473 @@
+//! The manager dashboard: each metric against hand-computed values on a small fixed data set,
+//! scoping, filters, the CSV export, coaching notes and the referral math.
+
+use axum::http::StatusCode;
+use time::{Date, Duration};
+use warmline::accounts::model::UserId;
+use warmline::dashboard::{compute, required_weekly_asks, weeks_left_in_year};
+use warmline::db::metrics::Scope;
+
+use crate::common::{PASSWORD, TestApp};
+
+struct Org {
+    manager: UserId,
+    r1: UserId,
+    r2: UserId,
+    r3: UserId,
+    admin: UserId,
+    today: Date,
+}
+
+async fn exec(app: &TestApp, sql: &str) {
+    sqlx::raw_sql(sql).execute(&app.pool).await.unwrap();
+}
+
+async fn contact(app: &TestApp, owner: UserId, name: &str, kind: &str, strength: i16) -> i64 {
+    sqlx::query_scalar("insert into contacts (owner_id, name, kind, strength) values ($1, $2, $3, $4) returning contact_id")
+        .bind(owner.0).bind(name).bind(kind).bind(strength)
+        .fetch_one(&app.pool).await.unwrap()
+}
+
+/// An ask `days` ago, logged `delay` days later, with its events (kind, days ago).
+async fn ask(
+    app: &TestApp,
+    rep: UserId,
+    source: i64,
+    (days, delay): (i64, i64),
+    stage: &str,
+    events: &[(&str, i64)],
+    today: Date,
+) -> i64 {
+    let asked_on = today - Duration::days(days);
+    let closed = matches!(
+        stage,
+        "won" | "lost" | "declined" | "no_one_in_mind" | "expired"
+    );
+    let amount = (stage == "won").then_some(1_000_000_i64);
+    let id: i64 = sqlx::query_scalar(
+        "insert into referral_asks (rep_id, source_contact_id, target_description, asked_on, stage, amount_won_cents, closed_at, created_at)
+         values ($1, $2, 'someone', $3, $4, $5, case when $6 then now() end, $3::timestamptz + make_interval(days => $7::int) + interval '12 hours')
+         returning ask_id",
+    )
+    .bind(rep.0).bind(source).bind(asked_on).bind(stage).bind(amount).bind(closed).bind(delay as i32)
+    .fetch_one(&app.pool).await.unwrap();
+    for (kind, ago) in events {
+        sqlx::query(
+            "insert into ask_events (ask_id, kind, actor_id, occurred_on) values ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(*kind)
+        .bind(rep.0)
+        .bind(today - Duration::days(*ago))
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    }
+    id
+}
+
+async fn org(app: &TestApp) -> Org {
+    let manager = app
+        .create_user("mona@example.com", "Mona Manager", "manager", None)
+        .await;
+    let r1 = app
+        .create_user("rita@example.com", "Rita Rep", "rep", Some(manager))
+        .await;
+    let r2 = app
+        .create_user("ron@example.com", "Ron Rep", "rep", Some(manager))
+        .await;
+    let other = app
+        .create_user("otto@example.com", "Otto Other", "manager", None)
+        .await;
+    let r3 = app
+        .create_user("ruth@example.com", "Ruth Rival", "rep", Some(other))
+        .await;
+    let admin = app
+        .create_user("ada@example.com", "Ada Admin", "admin", None)
+        .await;
+    exec(app, "update users set time_zone = 'UTC'").await;
+    let today: Date = sqlx::query_scalar("select current_date")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+
+    let s1 = contact(app, r1, "Sol Client", "client", 5).await;
+    contact(app, r1, "Sue Client", "client", 4).await;
+    contact(app, r1, "Weak Client", "client", 2).await;
+    let s3 = contact(app, r1, "Sid Source", "referral_source", 3).await;
+    let s4 = contact(app, r2, "Ray Source", "referral_source", 3).await;
+    let s5 = contact(app, r3, "Rival Source", "client", 5).await;
+
+    ask(
+        app,
+        r1,
+        s1,
+        (10, 0),
+        "won",
+        &[
+            ("introduced", 8),
+            ("source_thanked", 7),
+            ("meeting_held", 6),
+            ("won", 2),
+        ],
+        today,
+    )
+    .await;
+    ask(
+        app,
+        r1,
+        s1,
+        (10, 0),
+        "lost",
+        &[("introduced", 9), ("meeting_held", 5), ("lost", 1)],
+        today,
+    )
+    .await;
+    ask(app, r1, s3, (12, 0), "declined", &[("declined", 11)], today).await;
+    ask(app, r1, s3, (9, 0), "asked", &[], today).await;
+    ask(
+        app,
+        r1,
+        s3,
+        (5, 0),
+        "introduced",
+        &[("introduced", 5), ("source_thanked", 0)],
+        today,
+    )
+    .await;
+    ask(app, r1, s3, (40, 0), "asked", &[], today).await; // outside the period, inside 90 days
+    ask(
+        app,
+        r1,
+        s1,
+        (120, 0),
+        "won",
+        &[("introduced", 110), ("won", 100)],
+        today,
+    )
+    .await; // long ago
+    ask(app, r2, s4, (20, 2), "asked", &[], today).await;
+    ask(
+        app,
+        r3,
+        s5,
+        (3, 0),
+        "introduced",
+        &[("introduced", 2)],
+        today,
+    )
+    .await;
+
+    // Promises of Rita's: kept, kept late, still open; one due later does not count yet.
+    for (due, done) in [(5, Some(6)), (3, Some(0)), (2, None), (-3, None)] {
+        sqlx::query(
+            "insert into follow_ups (owner_id, kind, title, due_on, done_at)
+             values ($1, 'promise', 'Promise', $2, $3::date::timestamptz + interval '12 hours')",
+        )
+        .bind(r1.0)
+        .bind(today - Duration::days(due))
+        .bind(done.map(|d: i64| today - Duration::days(d)))
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    }
+    // Overdue follow-ups: Rita 1 day and 5 days; Ruth (another team) 10 days.
+    for (owner, due) in [(r1, 1), (r1, 5), (r3, 10)] {
+        sqlx::query(
+            "insert into follow_ups (owner_id, kind, title, due_on, overdue_since) values ($1, 'other', 'Late', $2, now())",
+        )
+        .bind(owner.0).bind(today - Duration::days(due))
+        .execute(&app.pool).await.unwrap();
+    }
+    Org {
+        manager,
+        r1,
+        r2,
+        r3,
+        admin,
+        today,
+    }
+}
+
+fn scope(viewer: UserId, rep: Option<UserId>, today: Date) -> Scope {
+    Scope {
+        viewer,
+        rep,
+        from: today - Duration::days(27),
+        to: today,
+        today,
+    }
+}
+
+#[tokio::test]
+async fn every_metric_matches_hand_computed_values() {
+    let app = TestApp::spawn().await;
+    let o = org(&app).await;
+    let d = compute(&app.pool, scope(o.manager, None, o.today))
+        .await
+        .unwrap();
+    let t = &d.totals;
+    assert_eq!(
+        (t.asks, t.intros, t.meetings, t.wins, t.losses),
+        (6, 3, 2, 1, 1)
+    );
+    assert_eq!(t.ended, 4, "won, lost, declined, introduced");
+    assert_eq!(t.won_cents, 1_000_000);
+    assert_eq!(
+        warmline::dashboard::percent(t.intros, t.ended),
+        "75%",
+        "ask → introduction"
+    );
+    assert_eq!(
+        warmline::dashboard::percent(t.wins, t.wins + t.losses),
+        "50%",
+        "referred close ratio"
+    );
+    assert_eq!(d.asks_per_client_label(), "6.0");
+    assert_eq!(
+        d.thanked,
+        (3, 2),
+        "two of three introductions thanked within 7 days"
+    );
+    assert_eq!(
+        d.promises,
+        (3, 1),
+        "one of three promises due so far kept on time"
+    );
+    assert_eq!(
+        d.coverage,
+        (2, 1),
+        "Sol (5) asked, Sue (4) not; the weak client does not count"
+    );
+    assert_eq!(
+        (t.active_reps, t.reps),
+        (1, 2),
+        "Ron logged nothing in the last 7 days"
+    );
+    assert_eq!(t.median_delay_days, Some(0.0));
+    assert!(
+        (t.target - 2.0 * 5.0 * 4.0).abs() < 1e-9,
+        "two reps × 5 a week × 4 weeks"
+    );
+
+    let overdue: Vec<(String, i64, i64, i64)> = d
+        .overdue
+        .iter()
+        .map(|o| (o.name.clone(), o.days_1_2, o.days_3_7, o.days_8_plus))
+        .collect();
+    assert_eq!(overdue, [("Rita Rep".to_string(), 1, 1, 0)]);
+    let leaders: Vec<(String, i64, i64)> = d
+        .leaderboard
+        .iter()
+        .map(|s| (s.name.clone(), s.intros, s.wins))
+        .collect();
+    assert_eq!(
+        leaders,
+        [
+            ("Sol Client".to_string(), 2, 1),
+            ("Sid Source".to_string(), 1, 0)
+        ]
+    );
+    let load: Vec<(String, i64)> = d
+        .connector_load
+        .iter()
+        .map(|s| (s.name.clone(), s.asks))
+        .collect();
+    assert_eq!(load, [("Sid Source".to_string(), 4)]);
+    let rita = d.reps.iter().find(|r| r.user_id == o.r1).unwrap();
+    assert_eq!(
+        (rita.asks, rita.intros, rita.wins, rita.wins_this_year > 0),
+        (5, 3, 1, true)
+    );
+    assert_eq!(d.trend.len(), 12);
+    assert_eq!(
+        d.trend.iter().map(|w| w.asks).sum::<i64>(),
+        7,
+        "the 12-week trend includes the ask 40 days ago"
+    );
+}
+
+#[tokio::test]
+async fn a_manager_never_sees_another_subtrees_numbers_and_filters_narrow_them() {
+    let app = TestApp::spawn().await;
+    let o = org(&app).await;
+    let admin = compute(&app.pool, scope(o.admin, None, o.today))
+        .await
+        .unwrap();
+    assert_eq!(admin.totals.asks, 7, "an admin sees every team");
+    assert_eq!(admin.overdue.iter().map(|r| r.days_8_plus).sum::<i64>(), 1);
+    let ron = compute(&app.pool, scope(o.manager, Some(o.r2), o.today))
+        .await
+        .unwrap();
+    assert_eq!((ron.totals.asks, ron.reps.len()), (1, 1));
+    let week = warmline::dashboard::Filters {
+        period: "week".into(),
+        ..Default::default()
+    };
+    let (from, to) = week.range(o.today);
+    assert_eq!(from.weekday(), time::Weekday::Monday);
+    assert_eq!(to, o.today);
+
+    app.login("mona@example.com", PASSWORD).await;
+    let page = app.get("/dashboard").await;
+    page.assert_status(StatusCode::OK)
+        .assert_contains("Rita Rep")
+        .assert_contains("Ron Rep")
+        .assert_lacks("Ruth Rival")
+        .assert_lacks("Rival Source")
+        .assert_contains("<svg class=\"chart funnel\"")
+        .assert_contains("<svg class=\"chart trend\"")
+        .assert_contains("75%");
+    app.get(&format!("/dashboard?rep={}", o.r3))
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    app.get(&format!("/dashboard/reps/{}", o.r3))
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    let filtered = app.get(&format!("/dashboard?rep={}", o.r2)).await;
+    filtered
+        .assert_contains("Ron Rep")
+        .assert_lacks(&format!("/dashboard/reps/{}?", o.r1));
+    let custom = app
+        .get(&format!(
+            "/dashboard?period=custom&from={}&to={}",
+            o.today - Duration::days(50),
+            o.today - Duration::days(30)
+        ))
+        .await;
+    custom.assert_contains(&format!(
+        "{} to {}",
+        o.today - Duration::days(50),
+        o.today - Duration::days(30)
+    ));
+
+    let csv = app.get("/dashboard.csv").await;
+    csv.assert_status(StatusCode::OK);
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    let rita_row = csv
+        .body
+        .lines()
+        .find(|l| l.starts_with("Rita Rep"))
+        .unwrap();
+    assert!(
+        rita_row.contains(",5,20,3,2,1,1,\"10,000\",75%,50%,1,1,0,"),
+        "{rita_row}"
+    );
+    assert!(!csv.body.contains("Ruth Rival"));
+
+    let rep = app.new_client();
+    rep.login("rita@example.com", PASSWORD).await;
+    rep.get("/dashboard")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    rep.get("/dashboard.csv")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    rep.get(&format!("/dashboard/reps/{}", o.r1))
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_coaching_note_becomes_the_reps_follow_up_and_shows_on_their_week() {
+    let app = TestApp::spawn().await;
+    let o = org(&app).await;
+    app.login("mona@example.com", PASSWORD).await;
+    app.get(&format!("/dashboard/reps/{}", o.r1))
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("Referral math");
+    let bad = app
+        .post_form(
+            &format!("/dashboard/reps/{}/coaching", o.r1),
+            &[("diagnosis", ""), ("inspect_on", "2001-01-01")],
+        )
+        .await;
+    bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("What is going on?")
+        .assert_contains("Pick today or a later date.");
+    let inspect = (o.today + Duration::days(7)).to_string();
+    app.post_form(
+        &format!("/dashboard/reps/{}/coaching", o.r1),
+        &[
+            ("diagnosis", "Sources go unthanked"),
+            ("committed_action", "Thank every source within two days"),
+            ("metric", "Thanked-source rate"),
+            ("inspect_on", &inspect),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    // Not for someone outside the subtree.
+    app.post_form(
+        &format!("/dashboard/reps/{}/coaching", o.r3),
+        &[
+            ("diagnosis", "x"),
+            ("committed_action", "x"),
+            ("metric", "x"),
+            ("inspect_on", &inspect),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::NOT_FOUND);
+    let (kind, due): (String, Date) =
+        sqlx::query_as("select kind, due_on from follow_ups where coaching_note_id is not null")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (kind.as_str(), due.to_string()),
+        ("coaching", inspect.clone())
+    );
+
+    let rep = app.new_client();
+    rep.login("rita@example.com", PASSWORD).await;
+    rep.get("/")
+        .await
+        .assert_contains("Your coaching focus")
+        .assert_contains("Thank every source within two days");
+    rep.get("/notifications")
+        .await
+        .assert_contains("wrote you a coaching note");
+
+    app.get(&format!("/dashboard/reps/{}", o.r1)).await;
+    app.post_form(
+        &format!("/dashboard/reps/{}/goal", o.r1),
+        &[("annual_client_goal", "12"), ("asks_per_client", "4")],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    let page = app.get(&format!("/dashboard/reps/{}", o.r1)).await;
+    let weeks_left = weeks_left_in_year(o.today);
+    // Rita won the ask of 10 days ago, and the one of 120 days ago if that was this year.
+    let won = 1 + i64::from((o.today - Duration::days(120)).year() == o.today.year());
+    let expected = required_weekly_asks(12, won, weeks_left, 4.0);
+    page.assert_contains(&format!(
+        "{expected} <span class=\"muted\">asks a week needed</span>"
+    ));
+}
+
+#[test]
+fn the_referral_math_turns_an_annual_goal_into_weekly_asks() {
+    assert_eq!(
+        required_weekly_asks(12, 2, 10.0, 4.0),
+        4,
+        "10 clients in 10 weeks at 4 asks each"
+    );
+    assert_eq!(
+        required_weekly_asks(10, 3, 4.3, 4.0),
+        7,
+        "ceil(7 ÷ 4.3 × 4) = ceil(6.51)"
+    );
+    assert_eq!(required_weekly_asks(12, 12, 10.0, 4.0), 0, "goal reached");
+    assert_eq!(required_weekly_asks(12, 20, 10.0, 4.0), 0, "goal passed");
+    assert_eq!(
+        required_weekly_asks(5, 0, 0.2, 3.0),
+        15,
+        "less than a week left counts as one"
+    );
+    let christmas = Date::from_calendar_date(2026, time::Month::December, 25).unwrap();
+    assert!((weeks_left_in_year(christmas) - 1.0).abs() < 1e-9);
+    let new_year = Date::from_calendar_date(2026, time::Month::January, 1).unwrap();
+    assert!((weeks_left_in_year(new_year) - 365.0 / 7.0).abs() < 1e-9);
+}
