@@ -35,6 +35,21 @@ enum Command {
     Migrate,
     /// Load the demo organisation into an empty database and print its logins.
     Demo,
+    /// Create bulk synthetic data for benchmarks (through COPY).
+    Seed {
+        /// Reps to create (with a manager for every ten).
+        #[arg(long, default_value_t = 200)]
+        reps: usize,
+        /// Contacts, spread over the reps.
+        #[arg(long, default_value_t = 200_000)]
+        contacts: usize,
+        /// Asks over the last two years, with their events and follow-ups.
+        #[arg(long, default_value_t = 1_000_000)]
+        asks: usize,
+        /// Seed even though the database holds data that is not seed data.
+        #[arg(long)]
+        force: bool,
+    },
     /// Run the overdue sweep (and due digest e-mails) once and print what it did.
     Sweep,
     /// Manage users.
@@ -106,6 +121,43 @@ pub async fn run(cli: Cli) -> Result<()> {
             let result = crate::server::load_demo(&db.pool).await;
             db.shutdown().await?;
             result
+        }
+        Command::Seed {
+            reps,
+            contacts,
+            asks,
+            force,
+        } => {
+            if reps == 0 {
+                bail!("--reps must be at least 1");
+            }
+            let db = Database::open(&cli.config, Role::Command).await?;
+            let started = std::time::Instant::now();
+            let size = crate::seed::Size {
+                reps,
+                contacts,
+                asks,
+            };
+            let result = crate::seed::seed(
+                &db.pool,
+                size,
+                time::OffsetDateTime::now_utc().date(),
+                force,
+            )
+            .await;
+            db.shutdown().await?;
+            let r = result?;
+            println!(
+                "seeded {} users, {} contacts, {} asks, {} events, {} follow-ups in {:.1} s (password {})",
+                r.users,
+                r.contacts,
+                r.asks,
+                r.events,
+                r.follow_ups,
+                started.elapsed().as_secs_f64(),
+                crate::seed::PASSWORD
+            );
+            Ok(())
         }
         Command::Sweep => {
             let db = Database::open(&cli.config, Role::Command).await?;

@@ -28,6 +28,8 @@ pub mod health;
 pub mod mail;
 /// `/notifications`.
 pub mod notifications;
+/// `warmline seed`: bulk synthetic data for benchmarks.
+pub mod seed;
 /// `warmline serve`: HTTP, background tasks and orderly shutdown.
 pub mod server;
 /// `/settings`: profile, password, sessions, API tokens.

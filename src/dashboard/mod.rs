@@ -127,7 +127,8 @@ pub struct Totals {
 
 /// Computes a dashboard.
 pub async fn compute(pool: &PgPool, scope: Scope) -> AppResult<Dashboard> {
-    let reps = db::metrics::rep_stats(pool, scope).await?;
+    let ids = db::metrics::scope_rep_ids(pool, scope).await?;
+    let reps = db::metrics::rep_stats(pool, &ids, scope).await?;
     let weeks = ((scope.to - scope.from).whole_days() + 1) as f64 / 7.0;
     let mut totals = Totals {
         reps: reps.len() as i64,
@@ -144,11 +145,11 @@ pub async fn compute(pool: &PgPool, scope: Scope) -> AppResult<Dashboard> {
         totals.target += f64::from(r.weekly_ask_target) * weeks;
         totals.active_reps += i64::from(r.active);
     }
-    totals.median_delay_days = db::metrics::median_logging_delay(pool, scope).await?;
+    totals.median_delay_days = db::metrics::median_logging_delay(pool, &ids, scope).await?;
     let monday =
         scope.today - Duration::days(i64::from(scope.today.weekday().number_days_from_monday()));
     let since = monday - Duration::weeks(TREND_WEEKS - 1);
-    let found = db::metrics::weekly_trend(pool, scope, since).await?;
+    let found = db::metrics::weekly_trend(pool, &ids, since).await?;
     let trend = (0..TREND_WEEKS)
         .map(|i| {
             let week = since + Duration::weeks(i);
@@ -165,12 +166,12 @@ pub async fn compute(pool: &PgPool, scope: Scope) -> AppResult<Dashboard> {
         .collect();
     Ok(Dashboard {
         scope,
-        thanked: db::metrics::thanked_sources(pool, scope).await?,
-        promises: db::metrics::promises_kept(pool, scope).await?,
-        coverage: db::metrics::ask_coverage(pool, scope).await?,
-        overdue: db::metrics::overdue_by_age(pool, scope).await?,
-        leaderboard: db::metrics::source_leaderboard(pool, scope, 10).await?,
-        connector_load: db::metrics::connector_load(pool, scope, CONNECTOR_LIMIT, 10).await?,
+        thanked: db::metrics::thanked_sources(pool, &ids, scope).await?,
+        promises: db::metrics::promises_kept(pool, &ids, scope).await?,
+        coverage: db::metrics::ask_coverage(pool, &ids, scope).await?,
+        overdue: db::metrics::overdue_by_age(pool, &ids, scope).await?,
+        leaderboard: db::metrics::source_leaderboard(pool, &ids, scope, 10).await?,
+        connector_load: db::metrics::connector_load(pool, &ids, scope, CONNECTOR_LIMIT, 10).await?,
         trend,
         reps,
         totals,

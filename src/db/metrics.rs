@@ -1,5 +1,5 @@
 //! The dashboard's metrics: one set of queries shared by the page, its CSV export and the API.
-//! Every query is scoped by `dashboard_reps(viewer, rep)`. Funnel figures follow the cohort of
+//! Every query is scoped to the reps `dashboard_reps(viewer, rep)` names ([`scope_rep_ids`]). Funnel figures follow the cohort of
 //! asks made in the period.
 
 use sqlx::PgExecutor;
@@ -17,6 +17,18 @@ pub struct Scope {
     pub to: Date,
     /// Today in the viewer's time zone.
     pub today: Date,
+}
+
+/// The ids of the reps a dashboard covers, resolved once so that every metric query can use
+/// the indexes on `rep_id` (a literal array plans far better than a set-returning function).
+pub async fn scope_rep_ids(db: impl PgExecutor<'_>, s: Scope) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar!(
+        r#"select r as "r!" from dashboard_reps($1, $2) r order by r"#,
+        s.viewer as UserId,
+        s.rep.map(|r| r.0)
+    )
+    .fetch_all(db)
+    .await
 }
 
 /// One rep's figures for the period.
@@ -42,7 +54,11 @@ pub struct RepStats {
 }
 
 /// Per-rep figures, by name.
-pub async fn rep_stats(db: impl PgExecutor<'_>, s: Scope) -> sqlx::Result<Vec<RepStats>> {
+pub async fn rep_stats(
+    db: impl PgExecutor<'_>,
+    ids: &[i64],
+    s: Scope,
+) -> sqlx::Result<Vec<RepStats>> {
     sqlx::query_as!(
         RepStats,
         r#"select u.user_id as "user_id!: UserId", u.name as "name!", u.weekly_ask_target as "weekly_ask_target!",
@@ -57,14 +73,13 @@ pub async fn rep_stats(db: impl PgExecutor<'_>, s: Scope) -> sqlx::Result<Vec<Re
                   percentile_cont(0.5) within group (order by (a.created_at::date - a.asked_on)) as median_delay_days,
                   exists (select 1 from referral_asks x where x.rep_id = u.user_id and x.created_at > now() - interval '7 days') as "active!",
                   (select count(*) from referral_asks y where y.rep_id = u.user_id and y.stage = 'won'
-                     and y.asked_on >= date_trunc('year', $5::date)::date) as "wins_this_year!"
+                     and y.asked_on >= date_trunc('year', $4::date)::date) as "wins_this_year!"
            from users u
-           left join referral_asks a on a.rep_id = u.user_id and a.asked_on between $3 and $4
-           where u.user_id in (select dashboard_reps($1, $2))
+           left join referral_asks a on a.rep_id = u.user_id and a.asked_on between $2 and $3
+           where u.user_id = any($1)
            group by u.user_id
            order by lower(u.name), u.user_id"#,
-        s.viewer as UserId,
-        s.rep.map(|r| r.0),
+        ids,
         s.from,
         s.to,
         s.today
@@ -74,16 +89,19 @@ pub async fn rep_stats(db: impl PgExecutor<'_>, s: Scope) -> sqlx::Result<Vec<Re
 }
 
 /// Introductions in the period and how many of their sources were thanked within 7 days.
-pub async fn thanked_sources(db: impl PgExecutor<'_>, s: Scope) -> sqlx::Result<(i64, i64)> {
+pub async fn thanked_sources(
+    db: impl PgExecutor<'_>,
+    ids: &[i64],
+    s: Scope,
+) -> sqlx::Result<(i64, i64)> {
     let row = sqlx::query!(
         r#"select count(*) as "intros!",
                   count(*) filter (where exists (
                       select 1 from ask_events t where t.ask_id = a.ask_id and t.kind = 'source_thanked'
                         and t.occurred_on <= i.occurred_on + 7)) as "thanked!"
            from referral_asks a join ask_events i on i.ask_id = a.ask_id and i.kind = 'introduced'
-           where a.rep_id in (select dashboard_reps($1, $2)) and a.asked_on between $3 and $4"#,
-        s.viewer as UserId,
-        s.rep.map(|r| r.0),
+           where a.rep_id = any($1) and a.asked_on between $2 and $3"#,
+        ids,
         s.from,
         s.to
     )
@@ -93,16 +111,19 @@ pub async fn thanked_sources(db: impl PgExecutor<'_>, s: Scope) -> sqlx::Result<
 }
 
 /// Promises due in the period (up to yesterday) and how many were done by their due date.
-pub async fn promises_kept(db: impl PgExecutor<'_>, s: Scope) -> sqlx::Result<(i64, i64)> {
+pub async fn promises_kept(
+    db: impl PgExecutor<'_>,
+    ids: &[i64],
+    s: Scope,
+) -> sqlx::Result<(i64, i64)> {
     let row = sqlx::query!(
         r#"select count(*) as "due!",
                   count(*) filter (where f.done_at is not null
                                      and (f.done_at at time zone u.time_zone)::date <= f.due_on) as "kept!"
            from follow_ups f join users u on u.user_id = f.owner_id
-           where f.owner_id in (select dashboard_reps($1, $2)) and f.kind = 'promise'
-             and f.due_on between $3 and least($4::date, $5::date - 1)"#,
-        s.viewer as UserId,
-        s.rep.map(|r| r.0),
+           where f.owner_id = any($1) and f.kind = 'promise'
+             and f.due_on between $2 and least($3::date, $4::date - 1)"#,
+        ids,
         s.from,
         s.to,
         s.today
@@ -123,20 +144,23 @@ pub struct OverdueByAge {
 }
 
 /// Open overdue follow-ups now, per rep, by age (1–2, 3–7, 8+ days past due).
-pub async fn overdue_by_age(db: impl PgExecutor<'_>, s: Scope) -> sqlx::Result<Vec<OverdueByAge>> {
+pub async fn overdue_by_age(
+    db: impl PgExecutor<'_>,
+    ids: &[i64],
+    s: Scope,
+) -> sqlx::Result<Vec<OverdueByAge>> {
     sqlx::query_as!(
         OverdueByAge,
         r#"select u.user_id as "user_id!: UserId", u.name as "name!",
-                  count(*) filter (where $3::date - f.due_on <= 2) as "days_1_2!",
-                  count(*) filter (where $3::date - f.due_on between 3 and 7) as "days_3_7!",
-                  count(*) filter (where $3::date - f.due_on >= 8) as "days_8_plus!"
+                  count(*) filter (where $2::date - f.due_on <= 2) as "days_1_2!",
+                  count(*) filter (where $2::date - f.due_on between 3 and 7) as "days_3_7!",
+                  count(*) filter (where $2::date - f.due_on >= 8) as "days_8_plus!"
            from follow_ups f join users u on u.user_id = f.owner_id
-           where f.owner_id in (select dashboard_reps($1, $2))
+           where f.owner_id = any($1)
              and f.done_at is null and f.overdue_since is not null
            group by u.user_id
            order by count(*) desc, lower(u.name)"#,
-        s.viewer as UserId,
-        s.rep.map(|r| r.0),
+        ids,
         s.today
     )
     .fetch_all(db)
@@ -144,17 +168,20 @@ pub async fn overdue_by_age(db: impl PgExecutor<'_>, s: Scope) -> sqlx::Result<V
 }
 
 /// Strong-relationship clients (strength 4 or 5) and how many were asked in the last 90 days.
-pub async fn ask_coverage(db: impl PgExecutor<'_>, s: Scope) -> sqlx::Result<(i64, i64)> {
+pub async fn ask_coverage(
+    db: impl PgExecutor<'_>,
+    ids: &[i64],
+    s: Scope,
+) -> sqlx::Result<(i64, i64)> {
     let row = sqlx::query!(
         r#"select count(*) as "clients!",
                   count(*) filter (where exists (
                       select 1 from referral_asks a where a.source_contact_id = c.contact_id
-                        and a.asked_on > $3::date - 90)) as "covered!"
+                        and a.asked_on > $2::date - 90)) as "covered!"
            from contacts c
-           where c.owner_id in (select dashboard_reps($1, $2))
+           where c.owner_id = any($1)
              and c.kind = 'client' and c.strength >= 4 and c.archived_at is null"#,
-        s.viewer as UserId,
-        s.rep.map(|r| r.0),
+        ids,
         s.today
     )
     .fetch_one(db)
@@ -176,6 +203,7 @@ pub struct SourceRow {
 /// The sources that produced the most introductions from asks made in the period.
 pub async fn source_leaderboard(
     db: impl PgExecutor<'_>,
+    ids: &[i64],
     s: Scope,
     limit: i64,
 ) -> sqlx::Result<Vec<SourceRow>> {
@@ -188,13 +216,12 @@ pub async fn source_leaderboard(
            from referral_asks a
            join contacts c on c.contact_id = a.source_contact_id
            join users u on u.user_id = a.rep_id
-           where a.rep_id in (select dashboard_reps($1, $2)) and a.asked_on between $3 and $4
+           where a.rep_id = any($1) and a.asked_on between $2 and $3
            group by c.contact_id, u.name
            having count(*) filter (where a.stage in ('introduced', 'meeting_scheduled', 'meeting_held', 'won', 'lost')) > 0
            order by 5 desc, 6 desc, lower(c.name)
-           limit $5"#,
-        s.viewer as UserId,
-        s.rep.map(|r| r.0),
+           limit $4"#,
+        ids,
         s.from,
         s.to,
         limit
@@ -206,6 +233,7 @@ pub async fn source_leaderboard(
 /// Sources asked more than `above` times in the 90 days up to today: connector load.
 pub async fn connector_load(
     db: impl PgExecutor<'_>,
+    ids: &[i64],
     s: Scope,
     above: i64,
     limit: i64,
@@ -217,13 +245,12 @@ pub async fn connector_load(
            from referral_asks a
            join contacts c on c.contact_id = a.source_contact_id
            join users u on u.user_id = a.rep_id
-           where a.rep_id in (select dashboard_reps($1, $2)) and a.asked_on > $3::date - 90
+           where a.rep_id = any($1) and a.asked_on > $2::date - 90
            group by c.contact_id, u.name
-           having count(*) > $4
+           having count(*) > $3
            order by count(*) desc, lower(c.name)
-           limit $5"#,
-        s.viewer as UserId,
-        s.rep.map(|r| r.0),
+           limit $4"#,
+        ids,
         s.today,
         above,
         limit
@@ -243,7 +270,7 @@ pub struct WeekRow {
 /// Weekly asks and introductions from `since` (a Monday) on.
 pub async fn weekly_trend(
     db: impl PgExecutor<'_>,
-    s: Scope,
+    ids: &[i64],
     since: Date,
 ) -> sqlx::Result<Vec<WeekRow>> {
     sqlx::query_as!(
@@ -251,10 +278,9 @@ pub async fn weekly_trend(
         r#"select date_trunc('week', a.asked_on)::date as "week!", count(*) as "asks!",
                   count(*) filter (where a.stage in ('introduced', 'meeting_scheduled', 'meeting_held', 'won', 'lost')) as "intros!"
            from referral_asks a
-           where a.rep_id in (select dashboard_reps($1, $2)) and a.asked_on >= $3
+           where a.rep_id = any($1) and a.asked_on >= $2
            group by 1 order by 1"#,
-        s.viewer as UserId,
-        s.rep.map(|r| r.0),
+        ids,
         since
     )
     .fetch_all(db)
@@ -262,13 +288,16 @@ pub async fn weekly_trend(
 }
 
 /// The median logging delay (days from an ask to its entry) of the asks made in the period.
-pub async fn median_logging_delay(db: impl PgExecutor<'_>, s: Scope) -> sqlx::Result<Option<f64>> {
+pub async fn median_logging_delay(
+    db: impl PgExecutor<'_>,
+    ids: &[i64],
+    s: Scope,
+) -> sqlx::Result<Option<f64>> {
     sqlx::query_scalar!(
         r#"select percentile_cont(0.5) within group (order by (a.created_at::date - a.asked_on)) as median
            from referral_asks a
-           where a.rep_id in (select dashboard_reps($1, $2)) and a.asked_on between $3 and $4"#,
-        s.viewer as UserId,
-        s.rep.map(|r| r.0),
+           where a.rep_id = any($1) and a.asked_on between $2 and $3"#,
+        ids,
         s.from,
         s.to
     )

@@ -258,3 +258,97 @@ async fn demo_loads_a_realistic_organisation_once_and_a_second_run_changes_nothi
         .unwrap();
     assert_eq!(before, after);
 }
+
+#[tokio::test]
+async fn seed_fills_an_empty_database_through_copy_and_refuses_real_data_without_force() {
+    let (pool, url) = fresh_database().await;
+    let (ok, stdout, stderr) = warmline(
+        &url,
+        &[
+            "seed",
+            "--reps",
+            "12",
+            "--contacts",
+            "600",
+            "--asks",
+            "3000",
+        ],
+        "",
+    )
+    .await;
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("3000 asks"), "{stdout}");
+    let shape: (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+        "select (select count(*) from users where role = 'manager'), (select count(*) from users where role = 'rep'),
+                (select count(*) from contacts), (select count(*) from referral_asks),
+                (select count(*) from ask_events), (select count(*) from follow_ups where done_at is null and due_on < current_date)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((shape.0, shape.1, shape.2, shape.3), (2, 12, 600, 3000));
+    assert!(
+        shape.4 > 3000 && shape.5 > 0,
+        "events and some overdue follow-ups: {shape:?}"
+    );
+    let span: (time::Date, time::Date) =
+        sqlx::query_as("select min(asked_on), max(asked_on) from referral_asks")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(
+        (span.1 - span.0).whole_days() > 600,
+        "spread over two years: {span:?}"
+    );
+    // New asks still get ids after the seeded ones.
+    let next: i64 = sqlx::query_scalar(
+        "insert into referral_asks (rep_id, source_contact_id, target_description, asked_on)
+         select rep_id, source_contact_id, 'x', current_date from referral_asks limit 1 returning ask_id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(next, 3001);
+
+    // Seeding again adds to seed data; real users make it refuse unless forced.
+    TestApp::over(
+        warmline::app(AppState::new(
+            pool.clone(),
+            Config::for_database(Some(url.clone())),
+        )),
+        pool.clone(),
+    )
+    .create_user("real@example.com", "Real Person", "rep", None)
+    .await;
+    let (ok, _, stderr) = warmline(
+        &url,
+        &["seed", "--reps", "2", "--contacts", "10", "--asks", "10"],
+        "",
+    )
+    .await;
+    assert!(
+        !ok && stderr.contains("not seed data") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = warmline(
+        &url,
+        &[
+            "seed",
+            "--reps",
+            "2",
+            "--contacts",
+            "10",
+            "--asks",
+            "10",
+            "--force",
+        ],
+        "",
+    )
+    .await;
+    assert!(ok, "{stderr}");
+    let asks: i64 = sqlx::query_scalar("select count(*) from referral_asks")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(asks, 3011);
+}

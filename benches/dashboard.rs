@@ -1,0 +1,120 @@
+//! Seeds 200 reps, 200,000 contacts and 1,000,000 asks (target: under 2 minutes), then times,
+//! in one run: the admin's whole-organisation dashboard (default view, the full HTTP request),
+//! a 10-rep manager's dashboard, and PostgreSQL's `select count(*) from referral_asks`.
+//! Targets: the whole-organisation dashboard under half of that count's time; the 10-rep
+//! dashboard under 50 ms median.
+//!
+//!     cargo bench --bench dashboard
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use warmline::accounts::service::{self, NewUserInput};
+
+fn median(mut runs: Vec<Duration>) -> Duration {
+    runs.sort();
+    runs[runs.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1e3)
+}
+
+#[tokio::main]
+async fn main() {
+    let (_pg, pool, url) = support::database("dashboard").await;
+    let today = time::OffsetDateTime::now_utc().date();
+    let size = warmline::seed::Size {
+        reps: 200,
+        contacts: 200_000,
+        asks: 1_000_000,
+    };
+    let started = Instant::now();
+    let report = warmline::seed::seed(&pool, size, today, false)
+        .await
+        .unwrap();
+    println!(
+        "dashboard benchmark: seeded {} users, {} contacts, {} asks, {} events, {} follow-ups in {} (target: under 120 s)",
+        report.users,
+        report.contacts,
+        report.asks,
+        report.events,
+        report.follow_ups,
+        support::secs(started.elapsed())
+    );
+    sqlx::raw_sql("vacuum analyze")
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    let admin = NewUserInput {
+        email: "admin@bench.example".into(),
+        name: "Bench Admin".into(),
+        role: "admin".into(),
+        weekly_ask_target: "0".into(),
+        time_zone: "UTC".into(),
+        password: "bench password 1".into(),
+        ..Default::default()
+    };
+    service::add_user(&pool, None, &admin)
+        .await
+        .unwrap()
+        .unwrap();
+    let app = support::app(&pool, &url);
+    let mut admin =
+        support::Client::login(app.clone(), "admin@bench.example", "bench password 1").await;
+    let mut manager = support::Client::login(
+        app,
+        &format!("manager1@{}", warmline::seed::DOMAIN),
+        warmline::seed::PASSWORD,
+    )
+    .await;
+
+    let time_page = async |client: &mut support::Client, runs: usize| {
+        let (status, _) = client.get("/dashboard").await; // warm-up
+        assert_eq!(status, StatusCode::OK);
+        let mut times = Vec::new();
+        for _ in 0..runs {
+            let started = Instant::now();
+            let (status, body) = client.get("/dashboard").await;
+            times.push(started.elapsed());
+            assert_eq!(status, StatusCode::OK);
+            assert!(body.contains("chart funnel"));
+        }
+        median(times)
+    };
+    let whole = time_page(&mut admin, 5).await;
+    let team = time_page(&mut manager, 21).await;
+    let mut counts = Vec::new();
+    for _ in 0..6 {
+        let started = Instant::now();
+        let n: i64 = sqlx::query_scalar("select count(*) from referral_asks")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        counts.push(started.elapsed());
+        assert_eq!(n, 1_000_000);
+    }
+    let count = median(counts[1..].to_vec());
+    println!(
+        "  select count(*) from referral_asks: {} (median of 5)",
+        ms(count)
+    );
+    println!(
+        "  whole-organisation dashboard (admin, last 4 weeks, HTTP): {} median of 5; target under {} (half the count): {}",
+        ms(whole),
+        ms(count / 2),
+        if whole < count / 2 { "met" } else { "NOT met" }
+    );
+    println!(
+        "  10-rep manager dashboard (HTTP): {} median of 21; target under 50 ms: {}",
+        ms(team),
+        if team < Duration::from_millis(50) {
+            "met"
+        } else {
+            "NOT met"
+        }
+    );
+}
