@@ -9,6 +9,7 @@ use sqlx::{PgConnection, PgPool};
 use time::{Date, Duration};
 
 use crate::accounts::password;
+use crate::demo::Rng;
 
 /// The e-mail domain of seeded users: anything else in the database is real data.
 pub const DOMAIN: &str = "seed.warmline.example";
@@ -33,25 +34,6 @@ pub struct Report {
     pub asks: u64,
     pub events: u64,
     pub follow_ups: u64,
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
 }
 
 /// Seeds the database. Refuses one that holds users other than seeded ones, unless `force`.
