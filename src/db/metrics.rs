@@ -209,18 +209,20 @@ pub async fn source_leaderboard(
 ) -> sqlx::Result<Vec<SourceRow>> {
     sqlx::query_as!(
         SourceRow,
-        r#"select c.contact_id as "contact_id!: ContactId", c.name as "name!", u.name as "rep_name!",
-                  count(*) as "asks!",
-                  count(*) filter (where a.stage in ('introduced', 'meeting_scheduled', 'meeting_held', 'won', 'lost')) as "intros!",
-                  count(*) filter (where a.stage = 'won') as "wins!"
-           from referral_asks a
-           join contacts c on c.contact_id = a.source_contact_id
-           join users u on u.user_id = a.rep_id
-           where a.rep_id = any($1) and a.asked_on between $2 and $3
-           group by c.contact_id, u.name
-           having count(*) filter (where a.stage in ('introduced', 'meeting_scheduled', 'meeting_held', 'won', 'lost')) > 0
-           order by 5 desc, 6 desc, lower(c.name)
-           limit $4"#,
+        r#"with per_source as (
+               select a.source_contact_id, count(*) as asks,
+                      count(*) filter (where a.stage in ('introduced', 'meeting_scheduled', 'meeting_held', 'won', 'lost')) as intros,
+                      count(*) filter (where a.stage = 'won') as wins
+               from referral_asks a
+               where a.rep_id = any($1) and a.asked_on between $2 and $3
+               group by a.source_contact_id
+           )
+           select c.contact_id as "contact_id!: ContactId", c.name as "name!", u.name as "rep_name!",
+                  p.asks as "asks!", p.intros as "intros!", p.wins as "wins!"
+           from (select * from per_source where intros > 0 order by intros desc, wins desc limit $4) p
+           join contacts c on c.contact_id = p.source_contact_id
+           join users u on u.user_id = c.owner_id
+           order by p.intros desc, p.wins desc, lower(c.name)"#,
         ids,
         s.from,
         s.to,
@@ -240,16 +242,21 @@ pub async fn connector_load(
 ) -> sqlx::Result<Vec<SourceRow>> {
     sqlx::query_as!(
         SourceRow,
-        r#"select c.contact_id as "contact_id!: ContactId", c.name as "name!", u.name as "rep_name!",
-                  count(*) as "asks!", 0::int8 as "intros!", 0::int8 as "wins!"
-           from referral_asks a
-           join contacts c on c.contact_id = a.source_contact_id
-           join users u on u.user_id = a.rep_id
-           where a.rep_id = any($1) and a.asked_on > $2::date - 90
-           group by c.contact_id, u.name
-           having count(*) > $3
-           order by count(*) desc, lower(c.name)
-           limit $4"#,
+        r#"with per_source as (
+               select a.source_contact_id, count(*) as asks
+               from referral_asks a
+               where a.rep_id = any($1) and a.asked_on > $2::date - 90
+               group by a.source_contact_id
+               having count(*) > $3
+               order by count(*) desc
+               limit $4
+           )
+           select c.contact_id as "contact_id!: ContactId", c.name as "name!", u.name as "rep_name!",
+                  p.asks as "asks!", 0::int8 as "intros!", 0::int8 as "wins!"
+           from per_source p
+           join contacts c on c.contact_id = p.source_contact_id
+           join users u on u.user_id = c.owner_id
+           order by p.asks desc, lower(c.name)"#,
         ids,
         s.today,
         above,
