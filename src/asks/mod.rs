@@ -143,15 +143,7 @@ async fn list_asks(
             f => format!("/asks?{f}&{position}"),
         }
     });
-    let reps = if user.role.sees_others() {
-        db::users::list_team(&state.pool, user.id)
-            .await?
-            .into_iter()
-            .map(|m| (m.user_id, m.name))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let reps = db::users::filter_choices(&state.pool, &user).await?;
     render(
         StatusCode::OK,
         &AskListPage {

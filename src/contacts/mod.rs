@@ -163,15 +163,7 @@ async fn list_contacts(
         None
     };
     let show_owner = user.role.sees_others();
-    let owners = if show_owner {
-        db::users::list_team(&state.pool, user.id)
-            .await?
-            .into_iter()
-            .map(|m| (m.user_id, m.name))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let owners = db::users::filter_choices(&state.pool, &user).await?;
     render(
         StatusCode::OK,
         &ContactListPage {

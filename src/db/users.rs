@@ -138,6 +138,22 @@ pub async fn list_team(db: impl PgExecutor<'_>, viewer: UserId) -> sqlx::Result<
     .await
 }
 
+/// The people a viewer can narrow a list to (everyone they see, by name); none for a rep,
+/// who only ever sees their own.
+pub async fn filter_choices(
+    db: impl PgExecutor<'_>,
+    viewer: &User,
+) -> sqlx::Result<Vec<(UserId, String)>> {
+    if !viewer.role.sees_others() {
+        return Ok(Vec::new());
+    }
+    Ok(list_team(db, viewer.id)
+        .await?
+        .into_iter()
+        .map(|m| (m.user_id, m.name))
+        .collect())
+}
+
 /// Sets a user's name, time zone and quiet hours (local hours when no e-mail is sent).
 pub async fn update_profile(
     db: impl PgExecutor<'_>,

@@ -8,10 +8,6 @@ use axum::http::{Request, StatusCode};
 
 use crate::common::{PASSWORD, TestApp};
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(&app.pool).await.unwrap()
-}
-
 #[tokio::test]
 async fn a_fresh_installation_sends_everyone_to_setup_which_creates_the_first_admin() {
     let app = TestApp::spawn().await;
@@ -68,7 +64,7 @@ async fn setup_is_404_once_a_user_exists() {
         )
         .await
         .assert_status(StatusCode::NOT_FOUND);
-    assert_eq!(count(&app, "select count(*) from users").await, 1);
+    assert_eq!(app.count("select count(*) from users").await, 1);
 }
 
 #[tokio::test]
@@ -128,7 +124,7 @@ async fn setup_rejects_bad_input_field_by_field_and_creates_nobody() {
             .assert_contains(message);
         res.assert_contains("aria-invalid=\"true\"");
     }
-    assert_eq!(count(&app, "select count(*) from users").await, 0);
+    assert_eq!(app.count("select count(*) from users").await, 0);
 }
 
 #[tokio::test]
@@ -242,7 +238,7 @@ async fn one_client_address_trying_many_accounts_is_throttled_too() {
 async fn a_post_without_a_valid_csrf_token_gets_403_and_changes_nothing() {
     let app = TestApp::spawn().await;
     app.login_as_new("admin@example.com", "admin", None).await;
-    let users_before = count(&app, "select count(*) from users").await;
+    let users_before = app.count("select count(*) from users").await;
     let new_user = [
         ("name", "Eve"),
         ("email", "eve@example.com"),
@@ -262,10 +258,7 @@ async fn a_post_without_a_valid_csrf_token_gets_403_and_changes_nothing() {
     app.post_form_raw("/team", &forged)
         .await
         .assert_status(StatusCode::FORBIDDEN);
-    assert_eq!(
-        count(&app, "select count(*) from users").await,
-        users_before
-    );
+    assert_eq!(app.count("select count(*) from users").await, users_before);
 
     // A valid token from another site's page is refused by origin.
     let token = app.jar.lock().unwrap().csrf_token.clone().unwrap();
@@ -280,10 +273,7 @@ async fn a_post_without_a_valid_csrf_token_gets_403_and_changes_nothing() {
         .body(Body::from(body))
         .unwrap();
     app.send(request).await.assert_status(StatusCode::FORBIDDEN);
-    assert_eq!(
-        count(&app, "select count(*) from users").await,
-        users_before
-    );
+    assert_eq!(app.count("select count(*) from users").await, users_before);
 
     // The same form with the session's token works.
     app.get("/team").await;
@@ -291,7 +281,7 @@ async fn a_post_without_a_valid_csrf_token_gets_403_and_changes_nothing() {
         .await
         .assert_status(StatusCode::SEE_OTHER);
     assert_eq!(
-        count(&app, "select count(*) from users").await,
+        app.count("select count(*) from users").await,
         users_before + 1
     );
 }
@@ -382,11 +372,8 @@ async fn a_rep_gets_404_for_the_team_pages_and_other_peoples_records() {
         .await
         .assert_status(StatusCode::NOT_FOUND);
     assert_eq!(
-        count(
-            &app,
-            "select count(*) from users where deactivated_at is not null"
-        )
-        .await,
+        app.count("select count(*) from users where deactivated_at is not null")
+            .await,
         0
     );
 }
@@ -587,11 +574,8 @@ async fn a_deactivated_users_open_session_and_tokens_are_refused_on_their_next_r
         .await
         .assert_status(StatusCode::UNAUTHORIZED);
     assert_eq!(
-        count(
-            &app,
-            "select count(*) from audit_log where action = 'deactivate'"
-        )
-        .await,
+        app.count("select count(*) from audit_log where action = 'deactivate'")
+            .await,
         1
     );
 }
@@ -646,11 +630,8 @@ async fn changing_the_password_ends_the_users_other_sessions_but_not_this_one() 
         .await
         .assert_status(StatusCode::SEE_OTHER);
     assert_eq!(
-        count(
-            &app,
-            "select count(*) from audit_log where action = 'change_password'"
-        )
-        .await,
+        app.count("select count(*) from audit_log where action = 'change_password'")
+            .await,
         1
     );
 }
@@ -738,11 +719,8 @@ async fn api_tokens_are_shown_once_stored_hashed_and_revocable() {
         .await
         .assert_status(StatusCode::NOT_FOUND);
     assert_eq!(
-        count(
-            &app,
-            "select count(*) from api_tokens where name = 'theirs' and revoked_at is null"
-        )
-        .await,
+        app.count("select count(*) from api_tokens where name = 'theirs' and revoked_at is null")
+            .await,
         1
     );
 }

@@ -5,10 +5,6 @@ use axum::http::StatusCode;
 use crate::common::TestApp;
 use crate::common::http::input_value;
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(&app.pool).await.unwrap()
-}
-
 /// Logs an ask through My week's quick form; returns the ask's id.
 async fn log_ask(app: &TestApp, source: &str, target: &str, reason: &str) -> i64 {
     let week = app.get("/").await;
@@ -154,8 +150,8 @@ async fn the_quick_form_comes_back_with_field_messages_and_logs_nothing() {
         .assert_contains("Whom should they introduce you to?")
         .assert_contains("business reason")
         .assert_contains("That date is in the future");
-    assert_eq!(count(&app, "select count(*) from referral_asks").await, 0);
-    assert_eq!(count(&app, "select count(*) from contacts").await, 0);
+    assert_eq!(app.count("select count(*) from referral_asks").await, 0);
+    assert_eq!(app.count("select count(*) from contacts").await, 0);
 }
 
 #[tokio::test]
@@ -237,7 +233,7 @@ async fn every_impossible_move_is_refused_with_a_message_and_writes_nothing() {
             .assert_contains(message);
     }
     assert_eq!(stage(&app, ask).await, "asked");
-    assert_eq!(count(&app, "select count(*) from ask_events").await, 0);
+    assert_eq!(app.count("select count(*) from ask_events").await, 0);
 
     record(&app, ask, &[("kind", "introduced")])
         .await
@@ -255,7 +251,7 @@ async fn every_impossible_move_is_refused_with_a_message_and_writes_nothing() {
             .assert_contains(message);
     }
     assert_eq!(stage(&app, ask).await, "introduced");
-    assert_eq!(count(&app, "select count(*) from ask_events").await, 1);
+    assert_eq!(app.count("select count(*) from ask_events").await, 1);
 
     record(&app, ask, &[("kind", "won"), ("amount", "12,500.50")])
         .await
@@ -281,7 +277,7 @@ async fn every_impossible_move_is_refused_with_a_message_and_writes_nothing() {
         .await
         .assert_status(StatusCode::SEE_OTHER);
     assert_eq!(stage(&app, ask).await, "won");
-    assert_eq!(count(&app, "select count(*) from ask_events").await, 3);
+    assert_eq!(app.count("select count(*) from ask_events").await, 3);
 }
 
 #[tokio::test]
@@ -343,12 +339,16 @@ async fn events_create_the_next_follow_ups_and_complete_the_ones_they_satisfy() 
     record(&app, other, &[("kind", "introduced")])
         .await
         .assert_status(StatusCode::SEE_OTHER);
-    assert_eq!(count(&app, &format!("select count(*) from follow_ups where ask_id = {other} and overdue_since is not null")).await, 0);
-    let audited = count(
-        &app,
-        "select count(*) from audit_log where entity in ('ask', 'ask_event', 'follow_up')",
-    )
-    .await;
+    assert_eq!(
+        app.count(&format!(
+            "select count(*) from follow_ups where ask_id = {other} and overdue_since is not null"
+        ))
+        .await,
+        0
+    );
+    let audited = app
+        .count("select count(*) from audit_log where entity in ('ask', 'ask_event', 'follow_up')")
+        .await;
     assert!(
         audited >= 12,
         "asks, events and follow-ups are audited ({audited})"
@@ -398,11 +398,8 @@ async fn a_rep_cannot_see_or_change_another_reps_asks_and_a_manager_sees_the_sub
         .assert_status(StatusCode::NOT_FOUND);
     assert_eq!(stage(&app, ask).await, "asked");
     assert_eq!(
-        count(
-            &app,
-            "select count(*) from follow_ups where done_at is not null"
-        )
-        .await,
+        app.count("select count(*) from follow_ups where done_at is not null")
+            .await,
         0
     );
 
@@ -445,13 +442,13 @@ async fn a_double_submitted_log_form_creates_one_ask() {
     }
     assert_eq!(first.location(), second.location());
     assert_eq!(first.location(), third.location());
-    assert_eq!(count(&app, "select count(*) from referral_asks").await, 1);
+    assert_eq!(app.count("select count(*) from referral_asks").await, 1);
     assert_eq!(
-        count(&app, "select count(*) from contacts").await,
+        app.count("select count(*) from contacts").await,
         1,
         "the new source is created once"
     );
-    assert_eq!(count(&app, "select count(*) from follow_ups").await, 1);
+    assert_eq!(app.count("select count(*) from follow_ups").await, 1);
 }
 
 #[tokio::test]
@@ -514,13 +511,13 @@ async fn asking_one_source_more_than_three_times_in_90_days_warns_before_saving(
         .assert_status(StatusCode::OK)
         .assert_contains("4 times in the last 90 days")
         .assert_contains("Log it anyway");
-    assert_eq!(count(&app, "select count(*) from referral_asks").await, 4);
+    assert_eq!(app.count("select count(*) from referral_asks").await, 4);
     let mut confirmed = fields.to_vec();
     confirmed.push(("confirm_load", "1"));
     app.post_form("/asks", &confirmed)
         .await
         .assert_status(StatusCode::SEE_OTHER);
-    assert_eq!(count(&app, "select count(*) from referral_asks").await, 5);
+    assert_eq!(app.count("select count(*) from referral_asks").await, 5);
 }
 
 #[tokio::test]
@@ -610,12 +607,9 @@ async fn follow_ups_are_done_or_postponed_in_one_click_and_promises_are_kept_on_
         .await
         .assert_status(StatusCode::SEE_OTHER);
     assert_eq!(
-        count(
-            &app,
-            &format!(
-                "select count(*) from follow_ups where follow_up_id = {id} and done_at is not null"
-            )
-        )
+        app.count(&format!(
+            "select count(*) from follow_ups where follow_up_id = {id} and done_at is not null"
+        ))
         .await,
         1
     );

@@ -4,10 +4,6 @@ use axum::http::StatusCode;
 
 use crate::common::{PASSWORD, TestApp};
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(&app.pool).await.unwrap()
-}
-
 /// Creates a contact through the form and returns its id, having looked at the page it
 /// lands on (so its flash message is not left for the next page).
 async fn add_contact(app: &TestApp, fields: &[(&str, &str)]) -> i64 {
@@ -49,7 +45,7 @@ async fn the_contact_form_explains_every_bad_field_and_saves_nothing() {
         .assert_contains("Enter a number of days from 1 to 3650")
         .assert_contains("Enter a phone number")
         .assert_contains("value=\"bob@\"");
-    assert_eq!(count(&app, "select count(*) from contacts").await, 0);
+    assert_eq!(app.count("select count(*) from contacts").await, 0);
 }
 
 #[tokio::test]
@@ -174,7 +170,7 @@ async fn a_rep_cannot_read_edit_or_export_another_reps_contacts_but_their_manage
     bob.get("/contacts/export.vcf")
         .await
         .assert_lacks("secret@client.example");
-    assert_eq!(count(&app, "select count(*) from contacts where name = 'Alice Secret Client' and archived_at is null").await, 1);
+    assert_eq!(app.count( "select count(*) from contacts where name = 'Alice Secret Client' and archived_at is null").await, 1);
 
     let boss = app.new_client();
     boss.login("boss@example.com", PASSWORD).await;
@@ -409,7 +405,7 @@ async fn relationships_show_both_ways_and_rank_who_can_introduce_me() {
     app.get(again.location())
         .await
         .assert_contains("already linked");
-    assert_eq!(count(&app, "select count(*) from relationships").await, 3);
+    assert_eq!(app.count("select count(*) from relationships").await, 3);
 
     app.get(&format!("/contacts/{ann}"))
         .await
@@ -459,7 +455,7 @@ async fn relationships_show_both_ways_and_rank_who_can_introduce_me() {
         )
         .await
         .assert_status(StatusCode::NOT_FOUND);
-    assert_eq!(count(&app, "select count(*) from relationships").await, 3);
+    assert_eq!(app.count("select count(*) from relationships").await, 3);
 }
 
 const LINKEDIN: &str = "Notes:\r\n\"When exporting your connection data, you may notice that some of the email addresses are missing.\"\r\n\r\nFirst Name,Last Name,URL,Email Address,Company,Position,Connected On\r\nAda,Lovelace,https://www.linkedin.com/in/ada,ada@engine.example,Analytical Engines,Countess,01 Jan 2024\r\nCharles,Babbage,https://www.linkedin.com/in/babbage,,Difference Ltd,Inventor,02 Jan 2024\r\nBroken,Row,https://www.linkedin.com/in/broken,not-an-email,Nowhere,Nobody,03 Jan 2024\r\nAda,Again,https://www.linkedin.com/in/ada-again,ADA@engine.example,Engines Two,CEO,04 Jan 2024\r\nKnown,Person,https://www.linkedin.com/in/known,known@old.example,New Company,New Title,05 Jan 2024\r\n";
@@ -498,7 +494,7 @@ async fn a_linkedin_export_imports_with_its_broken_row_listed_and_duplicates_cho
     let rejected = &preview.body[preview.body.find("id=\"rejected\"").unwrap()..];
     assert!(rejected.contains("<td>7</td>"), "line 7 is the broken row");
     assert_eq!(
-        count(&app, "select count(*) from contacts").await,
+        app.count("select count(*) from contacts").await,
         1,
         "a preview changes nothing"
     );
@@ -541,7 +537,7 @@ async fn a_linkedin_export_imports_with_its_broken_row_listed_and_duplicates_cho
     app.get(again.location())
         .await
         .assert_contains("already done");
-    assert_eq!(count(&app, "select count(*) from contacts").await, 3);
+    assert_eq!(app.count("select count(*) from contacts").await, 3);
 }
 
 #[tokio::test]
@@ -631,7 +627,7 @@ async fn a_file_over_20_mb_gets_413_and_a_clear_page() {
     let res = app.post_file("/contacts/import", "big.csv", &big).await;
     res.assert_status(StatusCode::PAYLOAD_TOO_LARGE)
         .assert_contains("over 20 MB");
-    assert_eq!(count(&app, "select count(*) from contact_imports").await, 0);
+    assert_eq!(app.count("select count(*) from contact_imports").await, 0);
 }
 
 #[tokio::test]

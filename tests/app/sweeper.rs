@@ -16,10 +16,6 @@ use crate::common::{PASSWORD, TestApp, start_cluster, temp_dir};
 
 const TWO_DAYS: Duration = Duration::from_secs(48 * 3600);
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(&app.pool).await.unwrap()
-}
-
 async fn user_in(
     app: &TestApp,
     email: &str,
@@ -134,24 +130,18 @@ async fn an_overdue_follow_up_escalates_after_the_delay_and_only_to_the_owners_m
             .unwrap();
     assert_eq!(escalations, [(manager.0, Some(id))]);
     assert_eq!(
-        count(
-            &app,
-            &format!(
-                "select count(*) from notifications where user_id = {}",
-                other_manager.0
-            )
-        )
+        app.count(&format!(
+            "select count(*) from notifications where user_id = {}",
+            other_manager.0
+        ))
         .await,
         0
     );
     assert_eq!(
-        count(
-            &app,
-            &format!(
-                "select count(*) from notifications where user_id = {} and kind = 'overdue'",
-                rep.0
-            )
-        )
+        app.count(&format!(
+            "select count(*) from notifications where user_id = {} and kind = 'overdue'",
+            rep.0
+        ))
         .await,
         1
     );
@@ -175,7 +165,7 @@ async fn repeated_sweeps_never_notify_twice() {
         notified, 6,
         "three overdue notices to the rep, three escalations to the manager"
     );
-    assert_eq!(count(&app, "select count(*) from notifications").await, 6);
+    assert_eq!(app.count("select count(*) from notifications").await, 6);
 }
 
 #[tokio::test]
@@ -223,11 +213,8 @@ async fn done_or_postponed_follow_ups_lose_their_overdue_mark() {
         1
     );
     assert_eq!(
-        count(
-            &app,
-            "select count(*) from notifications where kind = 'overdue'"
-        )
-        .await,
+        app.count("select count(*) from notifications where kind = 'overdue'")
+            .await,
         3
     );
 }
@@ -252,16 +239,10 @@ async fn two_concurrent_sweeps_flag_each_row_exactly_once() {
         "{first:?} {second:?}"
     );
     assert_eq!(first.notified + second.notified, 12000);
+    assert_eq!(app.count("select count(*) from notifications").await, 12000);
     assert_eq!(
-        count(&app, "select count(*) from notifications").await,
-        12000
-    );
-    assert_eq!(
-        count(
-            &app,
-            "select count(*) from follow_ups where overdue_since is null"
-        )
-        .await,
+        app.count("select count(*) from follow_ups where overdue_since is null")
+            .await,
         0
     );
 }
@@ -417,13 +398,10 @@ async fn notifications_show_an_unread_count_link_to_the_follow_up_and_can_be_mar
         .await
         .assert_status(StatusCode::SEE_OTHER);
     assert_eq!(
-        count(
-            &app,
-            &format!(
-                "select count(*) from notifications where user_id = {} and read_at is null",
-                manager.0
-            )
-        )
+        app.count(&format!(
+            "select count(*) from notifications where user_id = {} and read_at is null",
+            manager.0
+        ))
         .await,
         0
     );

@@ -182,6 +182,11 @@ impl TestApp {
         res
     }
 
+    /// The single number a `select count(*) …` returns.
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap()
+    }
+
     /// Creates a user and logs this client in as them.
     pub async fn login_as_new(&self, email: &str, role: &str, manager: Option<UserId>) -> UserId {
         let id = self
