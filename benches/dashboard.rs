@@ -11,6 +11,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
+use sqlx::{Connection, PgConnection};
 use warmline::accounts::service::{self, NewUserInput};
 
 fn median(mut runs: Vec<Duration>) -> Duration {
@@ -73,8 +74,11 @@ async fn main() {
     .await;
 
     let time_page = async |client: &mut support::Client, runs: usize| {
-        let (status, _) = client.get("/dashboard").await; // warm-up
-        assert_eq!(status, StatusCode::OK);
+        // Warm-up: every pooled connection has prepared the statements, as in a running server.
+        for _ in 0..10 {
+            let (status, _) = client.get("/dashboard").await;
+            assert_eq!(status, StatusCode::OK);
+        }
         let mut times = Vec::new();
         for _ in 0..runs {
             let started = Instant::now();
@@ -85,13 +89,16 @@ async fn main() {
         }
         median(times)
     };
-    let whole = time_page(&mut admin, 5).await;
+    let whole = time_page(&mut admin, 21).await;
     let team = time_page(&mut manager, 21).await;
+    // The count runs on a plain connection with the cluster's own settings (the application's
+    // pool turns parallel workers off; a lone count(*) is where they help most).
+    let mut plain = PgConnection::connect(&url).await.unwrap();
     let mut counts = Vec::new();
-    for _ in 0..6 {
+    for _ in 0..22 {
         let started = Instant::now();
         let n: i64 = sqlx::query_scalar("select count(*) from referral_asks")
-            .fetch_one(&pool)
+            .fetch_one(&mut plain)
             .await
             .unwrap();
         counts.push(started.elapsed());
@@ -99,11 +106,11 @@ async fn main() {
     }
     let count = median(counts[1..].to_vec());
     println!(
-        "  select count(*) from referral_asks: {} (median of 5)",
+        "  select count(*) from referral_asks: {} (median of 21)",
         ms(count)
     );
     println!(
-        "  whole-organisation dashboard (admin, last 4 weeks, HTTP): {} median of 5; target under {} (half the count): {}",
+        "  whole-organisation dashboard (admin, last 4 weeks, HTTP): {} median of 21; target under {} (half the count): {}",
         ms(whole),
         ms(count / 2),
         if whole < count / 2 { "met" } else { "NOT met" }

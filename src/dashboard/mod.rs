@@ -28,8 +28,6 @@ use crate::web::auth::Manager;
 use crate::web::form::FieldErrors;
 use crate::web::{AppError, AppResult, FlashKind, PageContext, redirect_with_flash, render};
 
-/// Sources asked more often than this in 90 days are flagged.
-pub const CONNECTOR_LIMIT: i64 = 3;
 /// Weeks in the trend chart.
 const TREND_WEEKS: i64 = 12;
 
@@ -125,15 +123,28 @@ pub struct Totals {
     pub median_delay_days: Option<f64>,
 }
 
-/// Computes a dashboard.
+/// Computes a dashboard. The metric queries run side by side, each on its own connection.
 pub async fn compute(pool: &PgPool, scope: Scope) -> AppResult<Dashboard> {
     let ids = db::metrics::scope_rep_ids(pool, scope).await?;
-    let reps = db::metrics::rep_stats(pool, &ids, scope).await?;
+    let ids = ids.as_slice();
+    let monday =
+        scope.today - Duration::days(i64::from(scope.today.weekday().number_days_from_monday()));
+    let since = monday - Duration::weeks(TREND_WEEKS - 1);
+    let (reps, found, promises, leaderboard, connector_load, coverage, overdue) = tokio::try_join!(
+        db::metrics::rep_stats(pool, ids, scope),
+        db::metrics::weekly_trend(pool, ids, since),
+        db::metrics::promises_kept(pool, ids, scope),
+        db::metrics::source_leaderboard(pool, ids, scope, 10),
+        db::metrics::connector_load(pool, ids, scope, 10),
+        db::metrics::ask_coverage(pool, ids, scope),
+        db::metrics::overdue_by_age(pool, ids, scope),
+    )?;
     let weeks = ((scope.to - scope.from).whole_days() + 1) as f64 / 7.0;
     let mut totals = Totals {
         reps: reps.len() as i64,
         ..Default::default()
     };
+    let (mut introduced, mut thanked, mut delays) = (0, 0, Vec::new());
     for r in &reps {
         totals.asks += r.asks;
         totals.intros += r.intros;
@@ -144,12 +155,11 @@ pub async fn compute(pool: &PgPool, scope: Scope) -> AppResult<Dashboard> {
         totals.won_cents += r.won_cents;
         totals.target += f64::from(r.weekly_ask_target) * weeks;
         totals.active_reps += i64::from(r.active);
+        introduced += r.introduced;
+        thanked += r.thanked;
+        delays.extend_from_slice(&r.delays);
     }
-    totals.median_delay_days = db::metrics::median_logging_delay(pool, &ids, scope).await?;
-    let monday =
-        scope.today - Duration::days(i64::from(scope.today.weekday().number_days_from_monday()));
-    let since = monday - Duration::weeks(TREND_WEEKS - 1);
-    let found = db::metrics::weekly_trend(pool, &ids, since).await?;
+    totals.median_delay_days = db::metrics::median(&delays);
     let trend = (0..TREND_WEEKS)
         .map(|i| {
             let week = since + Duration::weeks(i);
@@ -166,12 +176,12 @@ pub async fn compute(pool: &PgPool, scope: Scope) -> AppResult<Dashboard> {
         .collect();
     Ok(Dashboard {
         scope,
-        thanked: db::metrics::thanked_sources(pool, &ids, scope).await?,
-        promises: db::metrics::promises_kept(pool, &ids, scope).await?,
-        coverage: db::metrics::ask_coverage(pool, &ids, scope).await?,
-        overdue: db::metrics::overdue_by_age(pool, &ids, scope).await?,
-        leaderboard: db::metrics::source_leaderboard(pool, &ids, scope, 10).await?,
-        connector_load: db::metrics::connector_load(pool, &ids, scope, CONNECTOR_LIMIT, 10).await?,
+        thanked: (introduced, thanked),
+        promises,
+        coverage,
+        overdue,
+        leaderboard,
+        connector_load,
         trend,
         reps,
         totals,
@@ -324,12 +334,17 @@ async fn show_dashboard(
     let scope = scope_for(&state, &viewer, &filters).await?;
     let d = compute(&state.pool, scope).await?;
     let weeks = ((scope.to - scope.from).whole_days() + 1) as f64 / 7.0;
-    let team = db::users::list_team(&state.pool, viewer.id)
-        .await?
-        .into_iter()
-        .filter(|m| m.role == crate::accounts::model::Role::Rep && m.deactivated_at.is_none())
-        .map(|m| (m.user_id, m.name))
-        .collect();
+    // Unfiltered, the dashboard covers every rep the filter offers.
+    let team = if scope.rep.is_none() {
+        d.reps.iter().map(|r| (r.user_id, r.name.clone())).collect()
+    } else {
+        db::users::list_team(&state.pool, viewer.id)
+            .await?
+            .into_iter()
+            .filter(|m| m.role == crate::accounts::model::Role::Rep && m.deactivated_at.is_none())
+            .map(|m| (m.user_id, m.name))
+            .collect()
+    };
     render(
         StatusCode::OK,
         &DashboardPage {

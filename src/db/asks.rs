@@ -375,13 +375,13 @@ pub async fn recent_introductions(
     sqlx::query_as!(
         Introduction,
         r#"select a.ask_id as "ask_id: AskId", s.name as source_name,
-                  coalesce(t.name, a.target_description, '') as "target_label!", e.occurred_on
-           from ask_events e
-           join referral_asks a on a.ask_id = e.ask_id
+                  coalesce(t.name, a.target_description, '') as "target_label!",
+                  a.introduced_on as "occurred_on!"
+           from referral_asks a
            join contacts s on s.contact_id = a.source_contact_id
            left join contacts t on t.contact_id = a.target_contact_id
-           where a.rep_id = $1 and e.kind = 'introduced'
-           order by e.occurred_on desc, e.event_id desc limit $2"#,
+           where a.rep_id = $1 and a.introduced_on is not null
+           order by a.introduced_on desc, a.ask_id desc limit $2"#,
         rep as UserId,
         limit
     )

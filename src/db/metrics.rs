@@ -1,9 +1,11 @@
 //! The dashboard's metrics: one set of queries shared by the page, its CSV export and the API.
-//! Every query is scoped to the reps `dashboard_reps(viewer, rep)` names ([`scope_rep_ids`]). Funnel figures follow the cohort of
-//! asks made in the period.
+//! Every query is scoped to the reps `dashboard_reps(viewer, rep)` names ([`scope_rep_ids`]).
+//! Funnel figures follow the cohort of asks made in the period. Figures over asks are read from
+//! rollups that triggers keep current (see the rollups migration), so a dashboard reads a few
+//! thousand summary rows however many asks there are.
 
-use sqlx::PgExecutor;
-use time::Date;
+use sqlx::{PgExecutor, PgPool};
+use time::{Date, Duration};
 
 use crate::accounts::model::UserId;
 use crate::contacts::model::ContactId;
@@ -47,67 +49,188 @@ pub struct RepStats {
     /// Asks that reached an introduction or ended without one.
     pub ended: i64,
     pub won_cents: i64,
+    /// Asks with an introduction event, and how many of their sources were thanked within 7
+    /// days of it.
+    pub introduced: i64,
+    pub thanked: i64,
+    /// Logging delays in days (from the ask to its entry) and how many asks had each.
+    pub delays: Vec<(i32, i64)>,
     pub median_delay_days: Option<f64>,
     /// Logged an ask in the last 7 days.
     pub active: bool,
     pub wins_this_year: i64,
 }
 
-/// Per-rep figures, by name.
-pub async fn rep_stats(
-    db: impl PgExecutor<'_>,
-    ids: &[i64],
-    s: Scope,
-) -> sqlx::Result<Vec<RepStats>> {
-    sqlx::query_as!(
-        RepStats,
-        r#"select u.user_id as "user_id!: UserId", u.name as "name!", u.weekly_ask_target as "weekly_ask_target!",
-                  u.annual_client_goal as "annual_client_goal!", u.asks_per_client as "asks_per_client!",
-                  count(a.ask_id) as "asks!",
-                  count(a.ask_id) filter (where a.stage in ('introduced', 'meeting_scheduled', 'meeting_held', 'won', 'lost')) as "intros!",
-                  count(a.ask_id) filter (where a.stage in ('meeting_held', 'won', 'lost')) as "meetings!",
-                  count(a.ask_id) filter (where a.stage = 'won') as "wins!",
-                  count(a.ask_id) filter (where a.stage = 'lost') as "losses!",
-                  count(a.ask_id) filter (where a.stage <> 'asked' and a.stage <> 'promised_intro') as "ended!",
-                  coalesce(sum(a.amount_won_cents) filter (where a.stage = 'won'), 0)::int8 as "won_cents!",
-                  percentile_cont(0.5) within group (order by (a.created_at::date - a.asked_on)) as median_delay_days,
-                  exists (select 1 from referral_asks x where x.rep_id = u.user_id and x.created_at > now() - interval '7 days') as "active!",
-                  (select count(*) from referral_asks y where y.rep_id = u.user_id and y.stage = 'won'
-                     and y.asked_on >= date_trunc('year', $4::date)::date) as "wins_this_year!"
+/// A rep and what does not depend on the period.
+struct RepPerson {
+    user_id: UserId,
+    name: String,
+    weekly_ask_target: i32,
+    annual_client_goal: i32,
+    asks_per_client: f64,
+    active: bool,
+    wins_this_year: i64,
+}
+
+/// The period's asks of one rep, summed from the rollups.
+struct CohortRow {
+    rep_id: i64,
+    asks: i64,
+    intros: i64,
+    meetings: i64,
+    wins: i64,
+    losses: i64,
+    ended: i64,
+    won_cents: i64,
+    introduced: i64,
+    thanked: i64,
+    /// Asks logged 0 to 6 days after they were made.
+    delays: Vec<i64>,
+}
+
+/// The period's asks of one rep logged a week or more late, by delay.
+struct LateRow {
+    rep_id: i64,
+    delay_days: i32,
+    asks: i64,
+}
+
+/// Per-rep figures, by name: the cohort of asks made in the period, read from the rollups.
+pub async fn rep_stats(db: &PgPool, ids: &[i64], s: Scope) -> sqlx::Result<Vec<RepStats>> {
+    let people = sqlx::query_as!(
+        RepPerson,
+        r#"select u.user_id as "user_id!: UserId", u.name, u.weekly_ask_target, u.annual_client_goal,
+                  u.asks_per_client,
+                  coalesce(a.last_ask_logged_at > now() - interval '7 days', false) as "active!",
+                  coalesce(y.wins, 0)::int8 as "wins_this_year!"
            from users u
-           left join referral_asks a on a.rep_id = u.user_id and a.asked_on between $2 and $3
+           left join rep_activity a on a.user_id = u.user_id
+           left join ask_year_rollups y on y.rep_id = u.user_id and y.year = extract(year from $2::date)::int
            where u.user_id = any($1)
-           group by u.user_id
            order by lower(u.name), u.user_id"#,
+        ids,
+        s.today
+    )
+    .fetch_all(db);
+    // Whole weeks inside the period come from the weekly rollups, the days around them from
+    // the daily ones.
+    let first_monday =
+        s.from + Duration::days((7 - i64::from(s.from.weekday().number_days_from_monday())) % 7);
+    let last_sunday =
+        s.to - Duration::days((i64::from(s.to.weekday().number_days_from_monday()) + 1) % 7);
+    let cohorts = sqlx::query_as!(
+        CohortRow,
+        r#"with parts as (
+               select rep_id, asks, intros, meetings, wins, losses, ended, won_cents, introduced, thanked,
+                      delay_0, delay_1, delay_2, delay_3, delay_4, delay_5, delay_6
+               from ask_rollups
+               where rep_id = any($1) and asked_on between $2 and least($3, $4::date - 1)
+               union all
+               select rep_id, asks, intros, meetings, wins, losses, ended, won_cents, introduced, thanked,
+                      delay_0, delay_1, delay_2, delay_3, delay_4, delay_5, delay_6
+               from ask_rollups
+               where rep_id = any($1) and asked_on between greatest($2, $5::date + 1, $4) and $3
+               union all
+               select rep_id, asks, intros, meetings, wins, losses, ended, won_cents, introduced, thanked,
+                      delay_0, delay_1, delay_2, delay_3, delay_4, delay_5, delay_6
+               from ask_week_rollups
+               where rep_id = any($1) and week between $4 and $5::date - 6
+           )
+           select rep_id as "rep_id!", sum(asks) as "asks!", sum(intros) as "intros!",
+                  sum(meetings) as "meetings!", sum(wins) as "wins!", sum(losses) as "losses!",
+                  sum(ended) as "ended!", sum(won_cents)::int8 as "won_cents!",
+                  sum(introduced) as "introduced!", sum(thanked) as "thanked!",
+                  array[sum(delay_0), sum(delay_1), sum(delay_2), sum(delay_3), sum(delay_4),
+                        sum(delay_5), sum(delay_6)] as "delays!"
+           from parts
+           group by rep_id"#,
         ids,
         s.from,
         s.to,
-        s.today
+        first_monday,
+        last_sunday
     )
-    .fetch_all(db)
-    .await
-}
-
-/// Introductions in the period and how many of their sources were thanked within 7 days.
-pub async fn thanked_sources(
-    db: impl PgExecutor<'_>,
-    ids: &[i64],
-    s: Scope,
-) -> sqlx::Result<(i64, i64)> {
-    let row = sqlx::query!(
-        r#"select count(*) as "intros!",
-                  count(*) filter (where exists (
-                      select 1 from ask_events t where t.ask_id = a.ask_id and t.kind = 'source_thanked'
-                        and t.occurred_on <= i.occurred_on + 7)) as "thanked!"
-           from referral_asks a join ask_events i on i.ask_id = a.ask_id and i.kind = 'introduced'
-           where a.rep_id = any($1) and a.asked_on between $2 and $3"#,
+    .fetch_all(db);
+    let late = sqlx::query_as!(
+        LateRow,
+        r#"select rep_id, delay_days, sum(asks) as "asks!"
+           from ask_late_rollups
+           where rep_id = any($1) and asked_on between $2 and $3
+           group by rep_id, delay_days"#,
         ids,
         s.from,
         s.to
     )
-    .fetch_one(db)
-    .await?;
-    Ok((row.intros, row.thanked))
+    .fetch_all(db);
+    let (people, cohorts, late) = tokio::try_join!(people, cohorts, late)?;
+    Ok(people
+        .into_iter()
+        .map(|p| {
+            let mut r = RepStats {
+                user_id: p.user_id,
+                name: p.name,
+                weekly_ask_target: p.weekly_ask_target,
+                annual_client_goal: p.annual_client_goal,
+                asks_per_client: p.asks_per_client,
+                asks: 0,
+                intros: 0,
+                meetings: 0,
+                wins: 0,
+                losses: 0,
+                ended: 0,
+                won_cents: 0,
+                introduced: 0,
+                thanked: 0,
+                delays: Vec::new(),
+                median_delay_days: None,
+                active: p.active,
+                wins_this_year: p.wins_this_year,
+            };
+            if let Some(c) = cohorts.iter().find(|c| c.rep_id == p.user_id.0) {
+                r.asks = c.asks;
+                r.intros = c.intros;
+                r.meetings = c.meetings;
+                r.wins = c.wins;
+                r.losses = c.losses;
+                r.ended = c.ended;
+                r.won_cents = c.won_cents;
+                r.introduced = c.introduced;
+                r.thanked = c.thanked;
+                r.delays = (0..).zip(c.delays.iter().copied()).collect();
+            }
+            r.delays.extend(
+                late.iter()
+                    .filter(|l| l.rep_id == p.user_id.0)
+                    .map(|l| (l.delay_days, l.asks)),
+            );
+            r.median_delay_days = median(&r.delays);
+            r
+        })
+        .collect())
+}
+
+/// The median of values given as (value, how many), interpolated between the two middle
+/// values as PostgreSQL's `percentile_cont(0.5)` does. The values need not be sorted.
+pub fn median(counts: &[(i32, i64)]) -> Option<f64> {
+    let mut counts: Vec<_> = counts.iter().filter(|(_, n)| *n > 0).copied().collect();
+    counts.sort_unstable();
+    let total: i64 = counts.iter().map(|(_, n)| n).sum();
+    if total == 0 {
+        return None;
+    }
+    let nth = |k: i64| {
+        let mut seen = 0;
+        counts
+            .iter()
+            .find(|(_, n)| {
+                seen += n;
+                seen > k
+            })
+            .map_or(0, |(v, _)| *v)
+    };
+    let position = (total - 1) as f64 / 2.0;
+    let (low, high) = (nth(position.floor() as i64), nth(position.ceil() as i64));
+    Some(f64::from(low) + (f64::from(high) - f64::from(low)) * position.fract())
 }
 
 /// Promises due in the period (up to yesterday) and how many were done by their due date.
@@ -117,10 +240,8 @@ pub async fn promises_kept(
     s: Scope,
 ) -> sqlx::Result<(i64, i64)> {
     let row = sqlx::query!(
-        r#"select count(*) as "due!",
-                  count(*) filter (where f.done_at is not null
-                                     and (f.done_at at time zone u.time_zone)::date <= f.due_on) as "kept!"
-           from follow_ups f join users u on u.user_id = f.owner_id
+        r#"select count(*) as "due!", count(*) filter (where f.done_on <= f.due_on) as "kept!"
+           from follow_ups f
            where f.owner_id = any($1) and f.kind = 'promise'
              and f.due_on between $2 and least($3::date, $4::date - 1)"#,
         ids,
@@ -151,15 +272,19 @@ pub async fn overdue_by_age(
 ) -> sqlx::Result<Vec<OverdueByAge>> {
     sqlx::query_as!(
         OverdueByAge,
-        r#"select u.user_id as "user_id!: UserId", u.name as "name!",
-                  count(*) filter (where $2::date - f.due_on <= 2) as "days_1_2!",
-                  count(*) filter (where $2::date - f.due_on between 3 and 7) as "days_3_7!",
-                  count(*) filter (where $2::date - f.due_on >= 8) as "days_8_plus!"
-           from follow_ups f join users u on u.user_id = f.owner_id
-           where f.owner_id = any($1)
-             and f.done_at is null and f.overdue_since is not null
-           group by u.user_id
-           order by count(*) desc, lower(u.name)"#,
+        r#"select u.user_id as "user_id!: UserId", u.name as "name!", o.days_1_2 as "days_1_2!",
+                  o.days_3_7 as "days_3_7!", o.days_8_plus as "days_8_plus!"
+           from (
+               select f.owner_id, count(*) as total,
+                      count(*) filter (where $2::date - f.due_on <= 2) as days_1_2,
+                      count(*) filter (where $2::date - f.due_on between 3 and 7) as days_3_7,
+                      count(*) filter (where $2::date - f.due_on >= 8) as days_8_plus
+               from follow_ups f
+               where f.owner_id = any($1) and f.done_at is null and f.overdue_since is not null
+               group by f.owner_id
+           ) o
+           join users u on u.user_id = o.owner_id
+           order by o.total desc, lower(u.name)"#,
         ids,
         s.today
     )
@@ -175,9 +300,7 @@ pub async fn ask_coverage(
 ) -> sqlx::Result<(i64, i64)> {
     let row = sqlx::query!(
         r#"select count(*) as "clients!",
-                  count(*) filter (where exists (
-                      select 1 from referral_asks a where a.source_contact_id = c.contact_id
-                        and a.asked_on > $2::date - 90)) as "covered!"
+                  count(*) filter (where c.last_asked_on > $2::date - 90) as "covered!"
            from contacts c
            where c.owner_id = any($1)
              and c.kind = 'client' and c.strength >= 4 and c.archived_at is null"#,
@@ -200,29 +323,100 @@ pub struct SourceRow {
     pub wins: i64,
 }
 
-/// The sources that produced the most introductions from asks made in the period.
+/// The sources that produced the most introductions from asks made in the period (ties: more
+/// wins first, then the older contact). A rep asks only their own contacts, so the sources of
+/// the scope's asks are the contacts its reps own.
+///
+/// When at least `limit` sources had two or more introductions in the period, the leaders are
+/// among them: an index finds the contacts whose second latest introduction (or, when at least
+/// `limit` had a third since the period began, whose third) falls after the period's start,
+/// and each is counted from the introduction and win dates kept on the contact. Otherwise (a
+/// small team, a quiet period) every introduced ask of the period is grouped by source.
 pub async fn source_leaderboard(
-    db: impl PgExecutor<'_>,
+    db: &PgPool,
+    ids: &[i64],
+    s: Scope,
+    limit: i64,
+) -> sqlx::Result<Vec<SourceRow>> {
+    let leaders = sqlx::query_as!(
+        SourceRow,
+        r#"with pool as (
+               select c.contact_id, c.third_intro_asked_on >= $2 as three
+               from contacts c
+               where c.owner_id = any($1) and c.second_intro_asked_on >= $2
+           ), mode as (
+               select count(*) filter (where three) >= $4 as by_three from pool
+           ), picked as (
+               select p.contact_id from pool p, mode m where p.three or not m.by_three
+           ), candidates as materialized (
+               select c.contact_id,
+                      case when cardinality(c.intro_ask_dates) < 12 or c.intro_ask_dates[12] < $2
+                           then dates_between(c.intro_ask_dates, $2, $3)
+                           else (select count(*) from referral_asks a
+                                 where a.source_contact_id = c.contact_id and a.asked_on between $2 and $3
+                                   and a.stage in ('introduced', 'meeting_scheduled', 'meeting_held', 'won', 'lost'))
+                      end as intros,
+                      case when cardinality(c.won_ask_dates) < 12 or c.won_ask_dates[12] < $2
+                           then dates_between(c.won_ask_dates, $2, $3)
+                           else (select count(*) from referral_asks a
+                                 where a.source_contact_id = c.contact_id and a.asked_on between $2 and $3
+                                   and a.stage = 'won')
+                      end as wins
+               from picked p join contacts c on c.contact_id = p.contact_id
+           ), top as (
+               select c.* from candidates c, mode m
+               where c.intros >= case when m.by_three then 3 else 2 end
+               order by c.intros desc, c.wins desc, c.contact_id
+               limit $4
+           )
+           select c.contact_id as "contact_id!: ContactId", c.name as "name!", u.name as "rep_name!",
+                  (select count(*) from referral_asks x
+                   where x.source_contact_id = t.contact_id and x.asked_on between $2 and $3) as "asks!",
+                  t.intros as "intros!", t.wins as "wins!"
+           from top t
+           join contacts c on c.contact_id = t.contact_id
+           join users u on u.user_id = c.owner_id
+           order by t.intros desc, t.wins desc, t.contact_id"#,
+        ids,
+        s.from,
+        s.to,
+        limit
+    )
+    .fetch_all(db)
+    .await?;
+    if leaders.len() as i64 >= limit {
+        return Ok(leaders);
+    }
+    source_leaderboard_scan(db, ids, s, limit).await
+}
+
+/// The leaderboard found by grouping every introduced ask of the period by source: what
+/// [`source_leaderboard`] does when few sources had more than one introduction.
+pub async fn source_leaderboard_scan(
+    db: &PgPool,
     ids: &[i64],
     s: Scope,
     limit: i64,
 ) -> sqlx::Result<Vec<SourceRow>> {
     sqlx::query_as!(
         SourceRow,
-        r#"with per_source as (
-               select a.source_contact_id, count(*) as asks,
-                      count(*) filter (where a.stage in ('introduced', 'meeting_scheduled', 'meeting_held', 'won', 'lost')) as intros,
-                      count(*) filter (where a.stage = 'won') as wins
+        r#"with top as (
+               select a.source_contact_id, count(*) as intros, count(*) filter (where a.stage = 'won') as wins
                from referral_asks a
                where a.rep_id = any($1) and a.asked_on between $2 and $3
+                 and a.stage in ('introduced', 'meeting_scheduled', 'meeting_held', 'won', 'lost')
                group by a.source_contact_id
+               order by intros desc, wins desc, a.source_contact_id
+               limit $4
            )
            select c.contact_id as "contact_id!: ContactId", c.name as "name!", u.name as "rep_name!",
-                  p.asks as "asks!", p.intros as "intros!", p.wins as "wins!"
-           from (select * from per_source where intros > 0 order by intros desc, wins desc limit $4) p
-           join contacts c on c.contact_id = p.source_contact_id
+                  (select count(*) from referral_asks x
+                   where x.source_contact_id = t.source_contact_id and x.asked_on between $2 and $3) as "asks!",
+                  t.intros as "intros!", t.wins as "wins!"
+           from top t
+           join contacts c on c.contact_id = t.source_contact_id
            join users u on u.user_id = c.owner_id
-           order by p.intros desc, p.wins desc, lower(c.name)"#,
+           order by t.intros desc, t.wins desc, t.source_contact_id"#,
         ids,
         s.from,
         s.to,
@@ -232,34 +426,35 @@ pub async fn source_leaderboard(
     .await
 }
 
-/// Sources asked more than `above` times in the 90 days up to today: connector load.
+/// The scope's sources asked more than [`CONNECTOR_LIMIT`](crate::asks::service::CONNECTOR_LIMIT)
+/// times in the 90 days up to today: connector load. A source qualifies when the fourth of its
+/// latest ask dates falls in the window, which an index answers; the most recently overloaded
+/// come first, and the asks are counted for the few shown.
 pub async fn connector_load(
     db: impl PgExecutor<'_>,
     ids: &[i64],
     s: Scope,
-    above: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<SourceRow>> {
     sqlx::query_as!(
         SourceRow,
-        r#"with per_source as (
-               select a.source_contact_id, count(*) as asks
-               from referral_asks a
-               where a.rep_id = any($1) and a.asked_on > $2::date - 90
-               group by a.source_contact_id
-               having count(*) > $3
-               order by count(*) desc
-               limit $4
+        r#"with flagged as (
+               select c.contact_id, c.fourth_last_asked_on
+               from contacts c
+               where c.owner_id = any($1) and c.fourth_last_asked_on > $2::date - 90
+               order by c.fourth_last_asked_on desc, c.contact_id
+               limit $3
            )
            select c.contact_id as "contact_id!: ContactId", c.name as "name!", u.name as "rep_name!",
-                  p.asks as "asks!", 0::int8 as "intros!", 0::int8 as "wins!"
-           from per_source p
-           join contacts c on c.contact_id = p.source_contact_id
+                  (select count(*) from referral_asks a
+                   where a.source_contact_id = c.contact_id and a.asked_on > $2::date - 90) as "asks!",
+                  0::int8 as "intros!", 0::int8 as "wins!"
+           from flagged f
+           join contacts c on c.contact_id = f.contact_id
            join users u on u.user_id = c.owner_id
-           order by p.asks desc, lower(c.name)"#,
+           order by 4 desc, f.fourth_last_asked_on desc, lower(c.name)"#,
         ids,
         s.today,
-        above,
         limit
     )
     .fetch_all(db)
@@ -282,32 +477,13 @@ pub async fn weekly_trend(
 ) -> sqlx::Result<Vec<WeekRow>> {
     sqlx::query_as!(
         WeekRow,
-        r#"select date_trunc('week', a.asked_on)::date as "week!", count(*) as "asks!",
-                  count(*) filter (where a.stage in ('introduced', 'meeting_scheduled', 'meeting_held', 'won', 'lost')) as "intros!"
-           from referral_asks a
-           where a.rep_id = any($1) and a.asked_on >= $2
-           group by 1 order by 1"#,
+        r#"select week, sum(asks)::int8 as "asks!", sum(intros)::int8 as "intros!"
+           from ask_week_rollups
+           where rep_id = any($1) and week >= $2
+           group by week order by week"#,
         ids,
         since
     )
     .fetch_all(db)
-    .await
-}
-
-/// The median logging delay (days from an ask to its entry) of the asks made in the period.
-pub async fn median_logging_delay(
-    db: impl PgExecutor<'_>,
-    ids: &[i64],
-    s: Scope,
-) -> sqlx::Result<Option<f64>> {
-    sqlx::query_scalar!(
-        r#"select percentile_cont(0.5) within group (order by (a.created_at::date - a.asked_on)) as median
-           from referral_asks a
-           where a.rep_id = any($1) and a.asked_on between $2 and $3"#,
-        ids,
-        s.from,
-        s.to
-    )
-    .fetch_one(db)
     .await
 }

@@ -471,3 +471,252 @@ fn the_referral_math_turns_an_annual_goal_into_weekly_asks() {
     let new_year = Date::from_calendar_date(2026, time::Month::January, 1).unwrap();
     assert!((weeks_left_in_year(new_year) - 365.0 / 7.0).abs() < 1e-9);
 }
+
+/// A rollup table's non-zero rows, as JSON, in key order.
+async fn rollup_rows(app: &TestApp, table: &str, keys: &str) -> String {
+    sqlx::query_scalar(&format!(
+        "select coalesce(jsonb_agg(to_jsonb(r) order by {keys}), '[]')::text from {table} r
+         where exists (select 1 from jsonb_each(to_jsonb(r)) e
+                       where e.key not in ('rep_id', 'asked_on', 'week', 'year', 'delay_days')
+                         and e.value <> '0')"
+    ))
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
+async fn all_rollups(app: &TestApp) -> Vec<String> {
+    vec![
+        rollup_rows(app, "ask_rollups", "rep_id, asked_on").await,
+        rollup_rows(app, "ask_late_rollups", "rep_id, asked_on, delay_days").await,
+        rollup_rows(app, "ask_week_rollups", "rep_id, week").await,
+        rollup_rows(app, "ask_year_rollups", "rep_id, year").await,
+    ]
+}
+
+#[tokio::test]
+async fn the_rollups_follow_every_write_and_match_a_rebuild_from_the_asks() {
+    let app = TestApp::spawn().await;
+    let o = org(&app).await;
+    // A late entry, then writes through the application: a new ask, its events, an edit.
+    let sol: i64 = sqlx::query_scalar("select contact_id from contacts where name = 'Sol Client'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    ask(&app, o.r1, sol, (30, 12), "asked", &[], o.today).await;
+    app.login("rita@example.com", PASSWORD).await;
+    let week = app.get("/").await;
+    let submission = crate::common::http::input_value(&week.body, "submission_id").unwrap();
+    let logged = app
+        .post_form(
+            "/asks",
+            &[
+                ("source", "Sol Client"),
+                ("target", "Their CFO"),
+                ("reason", "Expansion"),
+                ("submission_id", &submission),
+            ],
+        )
+        .await;
+    logged.assert_status(StatusCode::SEE_OTHER);
+    let id: i64 = logged
+        .location()
+        .trim_start_matches("/asks/")
+        .parse()
+        .unwrap();
+    for kind in ["introduced", "source_thanked", "meeting_held"] {
+        app.get(&format!("/asks/{id}")).await;
+        app.post_form(&format!("/asks/{id}/events"), &[("kind", kind)])
+            .await
+            .assert_status(StatusCode::SEE_OTHER);
+    }
+    app.get(&format!("/asks/{id}")).await;
+    app.post_form(
+        &format!("/asks/{id}"),
+        &[
+            ("reason", "Expansion plans"),
+            ("channel", "phone"),
+            ("asked_on", &(o.today - Duration::days(3)).to_string()),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    // And writes straight to the table: a stage change, a move to another rep, a removal.
+    exec(
+        &app,
+        "update referral_asks set stage = 'won', amount_won_cents = 500, closed_at = now()
+         where ask_id = (select min(ask_id) from referral_asks where stage = 'asked')",
+    )
+    .await;
+    exec(
+        &app,
+        &format!(
+            "update referral_asks set rep_id = {} where ask_id = (select max(ask_id) from referral_asks where rep_id = {})",
+            o.r2.0, o.r1.0
+        ),
+    )
+    .await;
+    exec(&app, "delete from referral_asks where stage = 'declined'").await;
+
+    let kept = all_rollups(&app).await;
+    let dashboard = compute(&app.pool, scope(o.admin, None, o.today))
+        .await
+        .unwrap();
+    exec(
+        &app,
+        "select rebuild_ask_rollups(array(select user_id from users))",
+    )
+    .await;
+    assert_eq!(kept, all_rollups(&app).await, "kept current = rebuilt");
+    let rebuilt = compute(&app.pool, scope(o.admin, None, o.today))
+        .await
+        .unwrap();
+    assert_eq!(
+        format!("{:?}", dashboard.reps),
+        format!("{:?}", rebuilt.reps)
+    );
+    assert_eq!(
+        dashboard.totals.median_delay_days,
+        rebuilt.totals.median_delay_days
+    );
+    let stale = app
+        .count(
+            "select count(*) from contacts c
+             where coalesce(c.recent_ask_dates, '{}') <> ask_dates(c.contact_id, null)
+                or coalesce(c.intro_ask_dates, '{}')
+                   <> ask_dates(c.contact_id, '{introduced,meeting_scheduled,meeting_held,won,lost}')
+                or coalesce(c.won_ask_dates, '{}') <> ask_dates(c.contact_id, '{won}')",
+        )
+        .await;
+    assert_eq!(stale, 0, "every source's ask dates are current");
+    let inactive = app
+        .count(
+            "select count(*) from users u left join rep_activity r on r.user_id = u.user_id
+             where r.last_ask_logged_at is distinct from
+                   (select max(a.created_at) from referral_asks a where a.rep_id = u.user_id)
+               and exists (select 1 from referral_asks a where a.rep_id = u.user_id)",
+        )
+        .await;
+    assert_eq!(inactive, 0, "every rep's last entry is current");
+    let late: i64 = app.count("select sum(asks) from ask_late_rollups").await;
+    assert_eq!(late, 1, "the ask logged 12 days late");
+
+    // Any period, whatever weekdays it starts and ends on, counts the asks made in it: whole
+    // weeks come from the weekly rollups, the days around them from the daily ones.
+    for (back, days) in [
+        (0, 0),
+        (3, 2),
+        (9, 6),
+        (12, 7),
+        (17, 13),
+        (40, 30),
+        (130, 129),
+    ] {
+        let from = o.today - Duration::days(back);
+        let to = from + Duration::days(days);
+        let s = Scope {
+            from,
+            to,
+            ..scope(o.admin, None, o.today)
+        };
+        let d = compute(&app.pool, s).await.unwrap();
+        let asked = app
+            .count(&format!(
+                "select count(*) from referral_asks where asked_on between '{from}' and '{to}'"
+            ))
+            .await;
+        let won = app
+            .count(&format!(
+                "select count(*) from referral_asks where stage = 'won' and asked_on between '{from}' and '{to}'"
+            ))
+            .await;
+        assert_eq!(
+            (d.totals.asks, d.totals.wins),
+            (asked, won),
+            "{from} to {to}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_leaderboard_ranks_sources_by_introductions_then_wins_at_any_size() {
+    let app = TestApp::spawn().await;
+    let o = org(&app).await;
+    // Twelve more sources with two to four introductions each in the period, some won, and
+    // one introduction each outside it.
+    for n in 0..12_i64 {
+        let source = contact(&app, o.r2, &format!("Leader {n:02}"), "client", 3).await;
+        for i in 0..(2 + n % 3) {
+            let stage = if i < n % 2 { "won" } else { "introduced" };
+            ask(
+                &app,
+                o.r2,
+                source,
+                (2 + i, 0),
+                stage,
+                &[("introduced", 1)],
+                o.today,
+            )
+            .await;
+        }
+        ask(
+            &app,
+            o.r2,
+            source,
+            (60, 0),
+            "introduced",
+            &[("introduced", 50)],
+            o.today,
+        )
+        .await;
+    }
+    let d = compute(&app.pool, scope(o.manager, None, o.today))
+        .await
+        .unwrap();
+    let leaders: Vec<(String, i64, i64)> = d
+        .leaderboard
+        .iter()
+        .map(|s| (s.name.clone(), s.intros, s.wins))
+        .collect();
+    // Four introductions: n = 2, 5, 8, 11 (won: 5, 11); three: n = 1, 4, 7, 10 (won: 1, 7);
+    // then two with a win: Sol Client (the older contact) and n = 3, 9. Ties go to the older.
+    let leader = |n: i64, intros: i64, wins: i64| (format!("Leader {n:02}"), intros, wins);
+    let expected = vec![
+        leader(5, 4, 1),
+        leader(11, 4, 1),
+        leader(2, 4, 0),
+        leader(8, 4, 0),
+        leader(1, 3, 1),
+        leader(7, 3, 1),
+        leader(4, 3, 0),
+        leader(10, 3, 0),
+        ("Sol Client".to_string(), 2, 1),
+        leader(3, 2, 1),
+    ];
+    assert_eq!(leaders, expected);
+    let by_scan = warmline::db::metrics::source_leaderboard_scan(
+        &app.pool,
+        &d.reps.iter().map(|r| r.user_id.0).collect::<Vec<_>>(),
+        d.scope,
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        format!("{:?}", d.leaderboard),
+        format!("{by_scan:?}"),
+        "the index path and the scan agree"
+    );
+}
+
+#[test]
+fn the_median_of_a_histogram_interpolates_like_percentile_cont() {
+    use warmline::db::metrics::median;
+    assert_eq!(median(&[]), None);
+    assert_eq!(median(&[(3, 0)]), None);
+    assert_eq!(median(&[(0, 5), (2, 1)]), Some(0.0));
+    assert_eq!(median(&[(2, 1), (0, 1)]), Some(1.0));
+    assert_eq!(median(&[(0, 1), (1, 1), (9, 1)]), Some(1.0));
+    assert_eq!(median(&[(0, 2), (10, 2)]), Some(5.0));
+    assert_eq!(median(&[(1, 1), (14, 3)]), Some(14.0));
+}
