@@ -372,3 +372,14 @@ end
 $$;
 
 select rebuild_ask_rollups(array(select user_id from users));
+
+-- An admin's dashboard covers every active rep: no need to walk the management tree.
+create or replace function dashboard_reps(viewer bigint, only_rep bigint) returns setof bigint
+language sql stable as $$
+    select u.user_id from users u
+    where u.role = 'rep' and u.deactivated_at is null
+      and (only_rep is null or u.user_id = only_rep)
+      and (exists (select 1 from users v where v.user_id = viewer and v.role = 'admin'
+                     and v.deactivated_at is null)
+           or u.user_id in (select visible_user_ids(viewer)))
+$$;
