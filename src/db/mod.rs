@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgPool};
 
 use crate::config::Config;
 use crate::embedded_pg::{self, ClusterOptions, EmbeddedPg};
@@ -77,13 +77,8 @@ pub fn is_unique_violation(error: &sqlx::Error, name: &str) -> bool {
         .is_some_and(|e| e.is_unique_violation() && e.constraint() == Some(name))
 }
 
-/// Connections idle for longer than this are pinged before use.
-const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(10);
-
 /// Opens a pool whose connection attempts give up quickly, so that an unreachable database
-/// makes requests fail fast instead of hanging. A connection is checked with a ping before use
-/// only when it has been idle a while: a ping on every checkout would double the round trips
-/// of a busy page.
+/// makes requests fail fast instead of hanging.
 pub async fn connect(url: &str, pool_size: u32) -> Result<PgPool> {
     let options: PgConnectOptions = url.parse().context("DATABASE_URL is not a valid URL")?;
     // Warmline's queries are short and run many at a time (a dashboard runs seven side by
@@ -94,12 +89,6 @@ pub async fn connect(url: &str, pool_size: u32) -> Result<PgPool> {
     PgPoolOptions::new()
         .max_connections(pool_size)
         .acquire_timeout(Duration::from_secs(3))
-        .test_before_acquire(false)
-        .before_acquire(|conn, meta| {
-            Box::pin(
-                async move { Ok(meta.idle_for < PING_WHEN_IDLE_FOR || conn.ping().await.is_ok()) },
-            )
-        })
         .connect_with(options)
         .await
         .context("could not connect to PostgreSQL")
