@@ -67,8 +67,14 @@ impl Filters {
                 )
             }
             "custom" => {
-                let from = parse_date(&self.from).unwrap_or(today - Duration::days(27));
-                let to = parse_date(&self.to).unwrap_or(today).max(from);
+                // Far-off dates are brought within reach, so date arithmetic never overflows.
+                let (earliest, latest) = (
+                    Date::from_calendar_date(1900, Month::January, 1).unwrap_or(today),
+                    Date::from_calendar_date(2999, Month::December, 31).unwrap_or(today),
+                );
+                let within = |d: Date| d.clamp(earliest, latest);
+                let from = within(parse_date(&self.from).unwrap_or(today - Duration::days(27)));
+                let to = within(parse_date(&self.to).unwrap_or(today)).max(from);
                 (from, to)
             }
             _ => (today - Duration::days(27), today),

@@ -95,6 +95,57 @@ struct LateRow {
     asks: i64,
 }
 
+/// How a period is read from the rollups: whole weeks from the weekly ones, the days around
+/// them from the daily ones. A period that runs to today also takes the current week whole and
+/// takes away the days after its end (normally none have asks yet). Each part is a first and
+/// last day; an empty part ends the day before it starts, and its scan is skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CohortParts {
+    /// Days added before the first week.
+    pub leading: (Date, Date),
+    /// Days added after the last week.
+    pub trailing: (Date, Date),
+    /// Days of the last week after the period, taken away.
+    pub beyond: (Date, Date),
+    /// The Mondays of the weeks added.
+    pub weeks: (Date, Date),
+}
+
+impl CohortParts {
+    /// The parts of the period `from`..=`to` as of `today`.
+    pub fn of(from: Date, to: Date, today: Date) -> Self {
+        let monday = |d: Date| d - Duration::days(i64::from(d.weekday().number_days_from_monday()));
+        let none = (to + Duration::days(1), to);
+        let first_week = monday(from + Duration::days(6));
+        let last_week_start = monday(to);
+        let current = to >= today && last_week_start >= from;
+        let last_week = if current {
+            last_week_start
+        } else {
+            monday(to + Duration::days(1)) - Duration::weeks(1)
+        };
+        if first_week > last_week {
+            return Self {
+                leading: (from, to),
+                trailing: none,
+                beyond: none,
+                weeks: none,
+            };
+        }
+        let trailing_from = last_week + Duration::weeks(1);
+        Self {
+            leading: (from, first_week - Duration::days(1)),
+            trailing: if current { none } else { (trailing_from, to) },
+            beyond: if current {
+                (to + Duration::days(1), trailing_from - Duration::days(1))
+            } else {
+                none
+            },
+            weeks: (first_week, last_week),
+        }
+    }
+}
+
 /// Per-rep figures, by name: the cohort of asks made in the period, read from the rollups.
 pub async fn rep_stats(db: &PgPool, ids: &[i64], s: Scope) -> sqlx::Result<Vec<RepStats>> {
     let people = sqlx::query_as!(
@@ -112,29 +163,37 @@ pub async fn rep_stats(db: &PgPool, ids: &[i64], s: Scope) -> sqlx::Result<Vec<R
         s.today
     )
     .fetch_all(db);
-    // Whole weeks inside the period come from the weekly rollups, the days around them from
-    // the daily ones.
-    let first_monday =
-        s.from + Duration::days((7 - i64::from(s.from.weekday().number_days_from_monday())) % 7);
-    let last_sunday =
-        s.to - Duration::days((i64::from(s.to.weekday().number_days_from_monday()) + 1) % 7);
+    let parts = CohortParts::of(s.from, s.to, s.today);
     let cohorts = sqlx::query_as!(
         CohortRow,
-        r#"with parts as (
-               select rep_id, asks, intros, meetings, wins, losses, ended, won_cents, introduced, thanked,
-                      delay_0, delay_1, delay_2, delay_3, delay_4, delay_5, delay_6
+        r#"with days as (
+               select 1 as sign, rep_id, asks, intros, meetings, wins, losses, ended, won_cents, introduced,
+                      thanked, delay_0, delay_1, delay_2, delay_3, delay_4, delay_5, delay_6
                from ask_rollups
-               where rep_id = any($1) and asked_on between $2 and least($3, $4::date - 1)
+               where $2::date <= $3::date and rep_id = any($1) and asked_on between $2 and $3
                union all
-               select rep_id, asks, intros, meetings, wins, losses, ended, won_cents, introduced, thanked,
-                      delay_0, delay_1, delay_2, delay_3, delay_4, delay_5, delay_6
+               select 1, rep_id, asks, intros, meetings, wins, losses, ended, won_cents, introduced,
+                      thanked, delay_0, delay_1, delay_2, delay_3, delay_4, delay_5, delay_6
                from ask_rollups
-               where rep_id = any($1) and asked_on between greatest($2, $5::date + 1, $4) and $3
+               where $4::date <= $5::date and rep_id = any($1) and asked_on between $4 and $5
+               union all
+               select -1, rep_id, asks, intros, meetings, wins, losses, ended, won_cents, introduced,
+                      thanked, delay_0, delay_1, delay_2, delay_3, delay_4, delay_5, delay_6
+               from ask_rollups
+               where $6::date <= $7::date and rep_id = any($1) and asked_on between $6 and $7
+           ), parts as (
+               select rep_id, sign * asks as asks, sign * intros as intros, sign * meetings as meetings,
+                      sign * wins as wins, sign * losses as losses, sign * ended as ended,
+                      sign * won_cents as won_cents, sign * introduced as introduced,
+                      sign * thanked as thanked, sign * delay_0 as delay_0, sign * delay_1 as delay_1,
+                      sign * delay_2 as delay_2, sign * delay_3 as delay_3, sign * delay_4 as delay_4,
+                      sign * delay_5 as delay_5, sign * delay_6 as delay_6
+               from days
                union all
                select rep_id, asks, intros, meetings, wins, losses, ended, won_cents, introduced, thanked,
                       delay_0, delay_1, delay_2, delay_3, delay_4, delay_5, delay_6
                from ask_week_rollups
-               where rep_id = any($1) and week between $4 and $5::date - 6
+               where $8::date <= $9::date and rep_id = any($1) and week between $8 and $9
            )
            select rep_id as "rep_id!", sum(asks) as "asks!", sum(intros) as "intros!",
                   sum(meetings) as "meetings!", sum(wins) as "wins!", sum(losses) as "losses!",
@@ -145,17 +204,21 @@ pub async fn rep_stats(db: &PgPool, ids: &[i64], s: Scope) -> sqlx::Result<Vec<R
            from parts
            group by rep_id"#,
         ids,
-        s.from,
-        s.to,
-        first_monday,
-        last_sunday
+        parts.leading.0,
+        parts.leading.1,
+        parts.trailing.0,
+        parts.trailing.1,
+        parts.beyond.0,
+        parts.beyond.1,
+        parts.weeks.0,
+        parts.weeks.1
     )
     .fetch_all(db);
     let late = sqlx::query_as!(
         LateRow,
         r#"select rep_id, delay_days, sum(asks) as "asks!"
            from ask_late_rollups
-           where rep_id = any($1) and asked_on between $2 and $3
+           where $2::date <= $3::date and rep_id = any($1) and asked_on between $2 and $3
            group by rep_id, delay_days"#,
         ids,
         s.from,

@@ -340,6 +340,10 @@ async fn a_manager_never_sees_another_subtrees_numbers_and_filters_narrow_them()
         o.today - Duration::days(50),
         o.today - Duration::days(30)
     ));
+    app.get("/dashboard?period=custom&from=0001-01-01&to=9999-12-31")
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("1900-01-01 to 2999-12-31");
 
     let csv = app.get("/dashboard.csv").await;
     csv.assert_status(StatusCode::OK);
@@ -706,6 +710,47 @@ async fn the_leaderboard_ranks_sources_by_introductions_then_wins_at_any_size() 
         format!("{:?}", d.leaderboard),
         format!("{by_scan:?}"),
         "the index path and the scan agree"
+    );
+}
+
+#[test]
+fn a_period_is_read_as_whole_weeks_and_the_days_around_them_each_day_once() {
+    use warmline::db::metrics::CohortParts;
+    let day0 = Date::from_calendar_date(2026, time::Month::November, 2).unwrap(); // a Monday
+    let within = |d: Date, (a, b): (Date, Date)| i64::from(a <= d && d <= b);
+    for today_offset in 0..14 {
+        let today = day0 + Duration::days(today_offset);
+        for start in 0..14 {
+            for length in 0..40 {
+                let from = day0 + Duration::days(start);
+                let to = from + Duration::days(length);
+                let p = CohortParts::of(from, to, today);
+                for d in (0..70).map(|n| day0 + Duration::days(n - 14)) {
+                    let monday =
+                        d - Duration::days(i64::from(d.weekday().number_days_from_monday()));
+                    let weeks = within(monday, p.weeks);
+                    let counted =
+                        within(d, p.leading) + within(d, p.trailing) + weeks - within(d, p.beyond);
+                    let expected = i64::from(from <= d && d <= to);
+                    assert_eq!(
+                        counted, expected,
+                        "{d} in {from}..{to}, today {today}: {p:?}"
+                    );
+                }
+            }
+        }
+    }
+    // The last four weeks up to a Saturday: Sunday, then three whole weeks and this one.
+    let saturday = day0 + Duration::days(26);
+    let p = CohortParts::of(saturday - Duration::days(27), saturday, saturday);
+    assert_eq!(
+        p.leading,
+        (day0 - Duration::days(1), day0 - Duration::days(1))
+    );
+    assert_eq!(p.weeks, (day0, day0 + Duration::weeks(3)));
+    assert_eq!(
+        p.beyond,
+        (saturday + Duration::days(1), saturday + Duration::days(1))
     );
 }
 
