@@ -151,6 +151,8 @@ create table ask_late_rollups (
 create table ask_week_rollups (like ask_rollups including defaults);
 alter table ask_week_rollups rename column asked_on to week;
 alter table ask_week_rollups add primary key (rep_id, week);
+-- The trend chart reads asks and introductions from the index alone.
+create index ask_week_rollups_trend_idx on ask_week_rollups (rep_id, week) include (asks, intros);
 
 -- Per rep and year of the ask: referral math (clients won this year).
 create table ask_year_rollups (

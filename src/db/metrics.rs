@@ -98,7 +98,8 @@ struct LateRow {
 /// How a period is read from the rollups: whole weeks from the weekly ones, the days around
 /// them from the daily ones. A period that runs to today also takes the current week whole and
 /// takes away the days after its end (normally none have asks yet). Each part is a first and
-/// last day; an empty part ends the day before it starts, and its scan is skipped.
+/// last day; an empty part ends the day before it starts, and its scan is skipped (as is the
+/// scan of days after the period when nobody has asks dated then).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CohortParts {
     /// Days added before the first week.
@@ -180,7 +181,9 @@ pub async fn rep_stats(db: &PgPool, ids: &[i64], s: Scope) -> sqlx::Result<Vec<R
                select -1, rep_id, asks, intros, meetings, wins, losses, ended, won_cents, introduced,
                       thanked, delay_0, delay_1, delay_2, delay_3, delay_4, delay_5, delay_6
                from ask_rollups
-               where $6::date <= $7::date and rep_id = any($1) and asked_on between $6 and $7
+               where $6::date <= $7::date
+                 and exists (select 1 from referral_asks x where x.asked_on between $6 and $7)
+                 and rep_id = any($1) and asked_on between $6 and $7
            ), parts as (
                select rep_id, sign * asks as asks, sign * intros as intros, sign * meetings as meetings,
                       sign * wins as wins, sign * losses as losses, sign * ended as ended,

@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgPool};
 
 use crate::config::Config;
 use crate::embedded_pg::{self, ClusterOptions, EmbeddedPg};
@@ -77,6 +77,10 @@ pub fn is_unique_violation(error: &sqlx::Error, name: &str) -> bool {
         .is_some_and(|e| e.is_unique_violation() && e.constraint() == Some(name))
 }
 
+/// Connections idle for longer than this are pinged before use: after a database restart,
+/// only a connection given back within the last second can fail once.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
+
 /// Opens a pool whose connection attempts give up quickly, so that an unreachable database
 /// makes requests fail fast instead of hanging.
 pub async fn connect(url: &str, pool_size: u32) -> Result<PgPool> {
@@ -89,6 +93,16 @@ pub async fn connect(url: &str, pool_size: u32) -> Result<PgPool> {
     PgPoolOptions::new()
         .max_connections(pool_size)
         .acquire_timeout(Duration::from_secs(3))
+        // A connection is pinged before use only when it has been idle a while. Every
+        // connection is also pinged when it is given back (sqlx does that), so one that broke
+        // while in use never returns to the pool; what a ping on every checkout would add is
+        // a round trip per query on a busy page.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(
+                async move { Ok(meta.idle_for < PING_WHEN_IDLE_FOR || conn.ping().await.is_ok()) },
+            )
+        })
         .connect_with(options)
         .await
         .context("could not connect to PostgreSQL")
