@@ -453,6 +453,8 @@ struct ScorecardPage {
     wins_this_year: i64,
     form: CoachingForm,
     errors: FieldErrors,
+    goal: GoalForm,
+    goal_errors: FieldErrors,
 }
 
 /// A coaching note as typed.
@@ -471,10 +473,14 @@ async fn scorecard(
     viewer: &User,
     id: i64,
     filters: Filters,
-    sent_back: Option<(CoachingForm, FieldErrors)>,
+    sent_back: SentBack,
     status: StatusCode,
 ) -> AppResult<Response> {
-    let (form, errors) = sent_back.unwrap_or_default();
+    let ((form, errors), goal_back) = match sent_back {
+        SentBack::Nothing => (Default::default(), None),
+        SentBack::Coaching(form, errors) => ((form, errors), None),
+        SentBack::Goal(goal, errors) => (Default::default(), Some((goal, errors))),
+    };
     let rep_id = UserId(id);
     if !db::users::can_see(&state.pool, viewer.id, rep_id).await? {
         return Err(AppError::NotFound);
@@ -494,6 +500,13 @@ async fn scorecard(
     });
     let weeks_left = weeks_left_in_year(scope.today);
     let required_weekly = required_weekly_asks(goal, wins_this_year, weeks_left, per_client);
+    let (goal, goal_errors) = goal_back.unwrap_or_else(|| {
+        let form = GoalForm {
+            annual_client_goal: goal.to_string(),
+            asks_per_client: per_client.to_string(),
+        };
+        (form, FieldErrors::default())
+    });
     let page = ScorecardPage {
         ctx,
         rep,
@@ -505,6 +518,8 @@ async fn scorecard(
         wins_this_year,
         form,
         errors,
+        goal,
+        goal_errors,
     };
     render(status, &page)
 }
@@ -516,7 +531,16 @@ async fn show_scorecard(
     Path(id): Path<i64>,
     Query(filters): Query<Filters>,
 ) -> AppResult<Response> {
-    scorecard(&state, ctx, &viewer, id, filters, None, StatusCode::OK).await
+    scorecard(
+        &state,
+        ctx,
+        &viewer,
+        id,
+        filters,
+        SentBack::Nothing,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// Writes a coaching note; its committed action becomes a follow-up for the rep, due on the
@@ -577,7 +601,7 @@ async fn create_coaching_note(
             &viewer,
             id,
             Filters::default(),
-            Some((form, errors)),
+            SentBack::Coaching(form, errors),
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
@@ -645,9 +669,17 @@ struct GoalForm {
     asks_per_client: String,
 }
 
+/// A form of the scorecard's sent back with its problems.
+enum SentBack {
+    Nothing,
+    Coaching(CoachingForm, FieldErrors),
+    Goal(GoalForm, FieldErrors),
+}
+
 async fn update_client_goal(
     State(state): State<AppState>,
     Manager(viewer): Manager,
+    ctx: PageContext,
     Path(id): Path<i64>,
     Form(form): Form<GoalForm>,
 ) -> AppResult<Response> {
@@ -670,11 +702,26 @@ async fn update_client_goal(
         .ok()
         .filter(|a| *a > 0.0 && *a <= 1000.0);
     let (Some(goal), Some(per_client)) = (goal, per_client) else {
-        return Ok(redirect_with_flash(
-            &back,
-            FlashKind::Error,
-            "Enter a goal from 0 to 10,000 clients and asks per client above 0.",
-        ));
+        let mut errors = FieldErrors::default();
+        if goal.is_none() {
+            errors.add(
+                "annual_client_goal",
+                "Enter a whole number of clients from 0 to 10,000.",
+            );
+        }
+        if per_client.is_none() {
+            errors.add("asks_per_client", "Enter a number above 0, up to 1,000.");
+        }
+        return scorecard(
+            &state,
+            ctx,
+            &viewer,
+            id,
+            Filters::default(),
+            SentBack::Goal(form, errors),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
     let mut tx = state.pool.begin().await?;
     db::users::set_client_goal(&mut *tx, rep, goal, per_client).await?;

@@ -441,6 +441,21 @@ async fn a_coaching_note_becomes_the_reps_follow_up_and_shows_on_their_week() {
     )
     .await
     .assert_status(StatusCode::SEE_OTHER);
+    app.post_form(
+        &format!("/dashboard/reps/{}/goal", o.r1),
+        &[("annual_client_goal", "a dozen"), ("asks_per_client", "0")],
+    )
+    .await
+    .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+    .assert_contains("Enter a whole number of clients from 0 to 10,000.")
+    .assert_contains("Enter a number above 0, up to 1,000.")
+    .assert_contains("value=\"a dozen\"");
+    let goal: i32 = sqlx::query_scalar("select annual_client_goal from users where user_id = $1")
+        .bind(o.r1.0)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(goal, 12, "a refused goal changes nothing");
     let page = app.get(&format!("/dashboard/reps/{}", o.r1)).await;
     let weeks_left = weeks_left_in_year(o.today);
     // Rita won the ask of 10 days ago, and the one of 120 days ago if that was this year.
