@@ -77,9 +77,10 @@ create index contacts_strong_clients_idx on contacts (owner_id, last_asked_on)
     where kind = 'client' and strength >= 4 and archived_at is null;
 create index contacts_connector_load_idx on contacts (owner_id, fourth_last_asked_on, contact_id)
     where fourth_last_asked_on is not null;
-create index contacts_leading_sources_idx
-    on contacts (owner_id, second_intro_asked_on, third_intro_asked_on, contact_id)
+create index contacts_two_intros_idx on contacts (owner_id, second_intro_asked_on, contact_id)
     where second_intro_asked_on is not null;
+create index contacts_three_intros_idx on contacts (owner_id, third_intro_asked_on, contact_id)
+    where third_intro_asked_on is not null;
 
 -- The owner's local date a follow-up was done on (promises kept: done by the due date), kept
 -- by a trigger however done_at is written, so that the index below answers alone.

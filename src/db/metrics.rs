@@ -393,65 +393,66 @@ pub struct SourceRow {
 /// wins first, then the older contact). A rep asks only their own contacts, so the sources of
 /// the scope's asks are the contacts its reps own.
 ///
-/// When at least `limit` sources had two or more introductions in the period, the leaders are
-/// among them: an index finds the contacts whose second latest introduction (or, when at least
-/// `limit` had a third since the period began, whose third) falls after the period's start,
-/// and each is counted from the introduction and win dates kept on the contact. Otherwise (a
-/// small team, a quiet period) every introduced ask of the period is grouped by source.
+/// When at least `limit` sources had three (or else two) introductions in the period, the
+/// leaders are among them: an index finds the contacts whose third (or second) latest
+/// introduction falls after the period's start, and each is counted from the introduction and
+/// win dates kept on the contact. Otherwise (a small team, a quiet period) every introduced
+/// ask of the period is grouped by source.
 pub async fn source_leaderboard(
     db: &PgPool,
     ids: &[i64],
     s: Scope,
     limit: i64,
 ) -> sqlx::Result<Vec<SourceRow>> {
-    let leaders = sqlx::query_as!(
-        SourceRow,
-        r#"with pool as (
-               select c.contact_id, c.third_intro_asked_on >= $2 as three
-               from contacts c
-               where c.owner_id = any($1) and c.second_intro_asked_on >= $2
-           ), mode as (
-               select count(*) filter (where three) >= $4 as by_three from pool
-           ), picked as (
-               select p.contact_id from pool p, mode m where p.three or not m.by_three
-           ), candidates as materialized (
-               select c.contact_id,
-                      case when cardinality(c.intro_ask_dates) < 12 or c.intro_ask_dates[12] < $2
-                           then dates_between(c.intro_ask_dates, $2, $3)
-                           else (select count(*) from referral_asks a
-                                 where a.source_contact_id = c.contact_id and a.asked_on between $2 and $3
-                                   and a.stage in ('introduced', 'meeting_scheduled', 'meeting_held', 'won', 'lost'))
-                      end as intros,
-                      case when cardinality(c.won_ask_dates) < 12 or c.won_ask_dates[12] < $2
-                           then dates_between(c.won_ask_dates, $2, $3)
-                           else (select count(*) from referral_asks a
-                                 where a.source_contact_id = c.contact_id and a.asked_on between $2 and $3
-                                   and a.stage = 'won')
-                      end as wins
-               from picked p join contacts c on c.contact_id = p.contact_id
-           ), top as (
-               select c.* from candidates c, mode m
-               where c.intros >= case when m.by_three then 3 else 2 end
-               order by c.intros desc, c.wins desc, c.contact_id
-               limit $4
-           )
-           select c.contact_id as "contact_id!: ContactId", c.name as "name!", u.name as "rep_name!",
-                  (select count(*) from referral_asks x
-                   where x.source_contact_id = t.contact_id and x.asked_on between $2 and $3) as "asks!",
-                  t.intros as "intros!", t.wins as "wins!"
-           from top t
-           join contacts c on c.contact_id = t.contact_id
-           join users u on u.user_id = c.owner_id
-           order by t.intros desc, t.wins desc, t.contact_id"#,
-        ids,
-        s.from,
-        s.to,
-        limit
-    )
-    .fetch_all(db)
-    .await?;
-    if leaders.len() as i64 >= limit {
-        return Ok(leaders);
+    // Sources with three introductions first, then two: the first that fills the board wins.
+    for least in [3, 2] {
+        let leaders = sqlx::query_as!(
+            SourceRow,
+            r#"with pool as (
+                   select c.contact_id from contacts c
+                   where $5 = 3 and c.owner_id = any($1) and c.third_intro_asked_on >= $2
+                   union all
+                   select c.contact_id from contacts c
+                   where $5 = 2 and c.owner_id = any($1) and c.second_intro_asked_on >= $2
+               ), candidates as materialized (
+                   select c.contact_id,
+                          case when cardinality(c.intro_ask_dates) < 12 or c.intro_ask_dates[12] < $2
+                               then dates_between(c.intro_ask_dates, $2, $3)
+                               else (select count(*) from referral_asks a
+                                     where a.source_contact_id = c.contact_id and a.asked_on between $2 and $3
+                                       and a.stage in ('introduced', 'meeting_scheduled', 'meeting_held', 'won', 'lost'))
+                          end as intros,
+                          case when cardinality(c.won_ask_dates) < 12 or c.won_ask_dates[12] < $2
+                               then dates_between(c.won_ask_dates, $2, $3)
+                               else (select count(*) from referral_asks a
+                                     where a.source_contact_id = c.contact_id and a.asked_on between $2 and $3
+                                       and a.stage = 'won')
+                          end as wins
+                   from pool p join contacts c on c.contact_id = p.contact_id
+               ), top as (
+                   select * from candidates where intros >= $5
+                   order by intros desc, wins desc, contact_id
+                   limit $4
+               )
+               select c.contact_id as "contact_id!: ContactId", c.name as "name!", u.name as "rep_name!",
+                      (select count(*) from referral_asks x
+                       where x.source_contact_id = t.contact_id and x.asked_on between $2 and $3) as "asks!",
+                      t.intros as "intros!", t.wins as "wins!"
+               from top t
+               join contacts c on c.contact_id = t.contact_id
+               join users u on u.user_id = c.owner_id
+               order by t.intros desc, t.wins desc, t.contact_id"#,
+            ids,
+            s.from,
+            s.to,
+            limit,
+            least
+        )
+        .fetch_all(db)
+        .await?;
+        if leaders.len() as i64 >= limit {
+            return Ok(leaders);
+        }
     }
     source_leaderboard_scan(db, ids, s, limit).await
 }

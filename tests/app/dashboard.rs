@@ -726,6 +726,39 @@ async fn the_leaderboard_ranks_sources_by_introductions_then_wins_at_any_size() 
         format!("{by_scan:?}"),
         "the index path and the scan agree"
     );
+
+    // With ten sources of three introductions or more, those alone decide the board.
+    for n in 12..15_i64 {
+        let source = contact(&app, o.r2, &format!("Leader {n:02}"), "client", 3).await;
+        for i in 0..3 {
+            ask(
+                &app,
+                o.r2,
+                source,
+                (6 + i, 0),
+                "introduced",
+                &[("introduced", 1)],
+                o.today,
+            )
+            .await;
+        }
+    }
+    let d = compute(&app.pool, scope(o.manager, None, o.today))
+        .await
+        .unwrap();
+    let by_scan = warmline::db::metrics::source_leaderboard_scan(
+        &app.pool,
+        &d.reps.iter().map(|r| r.user_id.0).collect::<Vec<_>>(),
+        d.scope,
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(format!("{:?}", d.leaderboard), format!("{by_scan:?}"));
+    assert_eq!(
+        d.leaderboard.iter().map(|s| s.intros).collect::<Vec<_>>(),
+        [4, 4, 4, 4, 3, 3, 3, 3, 3, 3]
+    );
 }
 
 #[test]
