@@ -296,6 +296,7 @@ create function ask_rollups_on_insert() returns trigger language plpgsql as $$
 begin
     perform apply_ask_rollups(array(select n::referral_asks from inserted n), '{}');
     perform refresh_rep_activity(array(select distinct rep_id from inserted));
+    perform refresh_source_ask_dates(array(select distinct source_contact_id from inserted));
     return null;
 end
 $$;
@@ -359,20 +360,6 @@ end
 $$;
 create trigger ask_events_mark_asks after insert on ask_events
     referencing new table as inserted for each statement execute function mark_asks_on_event_insert();
-
--- Asking a contact touches them (as before) and adds to the source's ask dates.
-create or replace function touch_on_ask_insert() returns trigger language plpgsql as $$
-begin
-    perform touch_contacts(array_agg(id), array_agg(at))
-    from (
-        select source_contact_id as id, asked_on::timestamptz as at from inserted
-        union all
-        select target_contact_id, asked_on::timestamptz from inserted where target_contact_id is not null
-    ) s;
-    perform refresh_source_ask_dates(array(select distinct source_contact_id from inserted));
-    return null;
-end
-$$;
 
 select rebuild_ask_rollups(array(select user_id from users));
 

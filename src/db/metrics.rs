@@ -404,52 +404,8 @@ pub async fn source_leaderboard(
     s: Scope,
     limit: i64,
 ) -> sqlx::Result<Vec<SourceRow>> {
-    // Sources with three introductions first, then two: the first that fills the board wins.
     for least in [3, 2] {
-        let leaders = sqlx::query_as!(
-            SourceRow,
-            r#"with pool as (
-                   select c.contact_id from contacts c
-                   where $5 = 3 and c.owner_id = any($1) and c.third_intro_asked_on >= $2
-                   union all
-                   select c.contact_id from contacts c
-                   where $5 = 2 and c.owner_id = any($1) and c.second_intro_asked_on >= $2
-               ), candidates as materialized (
-                   select c.contact_id,
-                          case when cardinality(c.intro_ask_dates) < 12 or c.intro_ask_dates[12] < $2
-                               then dates_between(c.intro_ask_dates, $2, $3)
-                               else (select count(*) from referral_asks a
-                                     where a.source_contact_id = c.contact_id and a.asked_on between $2 and $3
-                                       and a.stage in ('introduced', 'meeting_scheduled', 'meeting_held', 'won', 'lost'))
-                          end as intros,
-                          case when cardinality(c.won_ask_dates) < 12 or c.won_ask_dates[12] < $2
-                               then dates_between(c.won_ask_dates, $2, $3)
-                               else (select count(*) from referral_asks a
-                                     where a.source_contact_id = c.contact_id and a.asked_on between $2 and $3
-                                       and a.stage = 'won')
-                          end as wins
-                   from pool p join contacts c on c.contact_id = p.contact_id
-               ), top as (
-                   select * from candidates where intros >= $5
-                   order by intros desc, wins desc, contact_id
-                   limit $4
-               )
-               select c.contact_id as "contact_id!: ContactId", c.name as "name!", u.name as "rep_name!",
-                      (select count(*) from referral_asks x
-                       where x.source_contact_id = t.contact_id and x.asked_on between $2 and $3) as "asks!",
-                      t.intros as "intros!", t.wins as "wins!"
-               from top t
-               join contacts c on c.contact_id = t.contact_id
-               join users u on u.user_id = c.owner_id
-               order by t.intros desc, t.wins desc, t.contact_id"#,
-            ids,
-            s.from,
-            s.to,
-            limit,
-            least
-        )
-        .fetch_all(db)
-        .await?;
+        let leaders = leaders_with(db, ids, s, limit, least).await?;
         if leaders.len() as i64 >= limit {
             return Ok(leaders);
         }
@@ -458,36 +414,73 @@ pub async fn source_leaderboard(
 }
 
 /// The leaderboard found by grouping every introduced ask of the period by source: what
-/// [`source_leaderboard`] does when few sources had more than one introduction.
+/// [`source_leaderboard`] falls back to.
 pub async fn source_leaderboard_scan(
     db: &PgPool,
     ids: &[i64],
     s: Scope,
     limit: i64,
 ) -> sqlx::Result<Vec<SourceRow>> {
+    leaders_with(db, ids, s, limit, 0).await
+}
+
+/// The leaders among the sources with at least `least` introductions in the period, found
+/// from the dates kept on contacts (`least` 2 or 3), or among all sources by grouping the
+/// period's introduced asks (`least` 0).
+async fn leaders_with(
+    db: &PgPool,
+    ids: &[i64],
+    s: Scope,
+    limit: i64,
+    least: i32,
+) -> sqlx::Result<Vec<SourceRow>> {
     sqlx::query_as!(
         SourceRow,
-        r#"with top as (
-               select a.source_contact_id, count(*) as intros, count(*) filter (where a.stage = 'won') as wins
+        r#"with pool as (
+               select c.contact_id from contacts c
+               where $5 = 3 and c.owner_id = any($1) and c.third_intro_asked_on >= $2
+               union all
+               select c.contact_id from contacts c
+               where $5 = 2 and c.owner_id = any($1) and c.second_intro_asked_on >= $2
+           ), candidates as materialized (
+               select c.contact_id,
+                      case when cardinality(c.intro_ask_dates) < 12 or c.intro_ask_dates[12] < $2
+                           then dates_between(c.intro_ask_dates, $2, $3)
+                           else (select count(*) from referral_asks a
+                                 where a.source_contact_id = c.contact_id and a.asked_on between $2 and $3
+                                   and a.stage in ('introduced', 'meeting_scheduled', 'meeting_held', 'won', 'lost'))
+                      end as intros,
+                      case when cardinality(c.won_ask_dates) < 12 or c.won_ask_dates[12] < $2
+                           then dates_between(c.won_ask_dates, $2, $3)
+                           else (select count(*) from referral_asks a
+                                 where a.source_contact_id = c.contact_id and a.asked_on between $2 and $3
+                                   and a.stage = 'won')
+                      end as wins
+               from pool p join contacts c on c.contact_id = p.contact_id
+               union all
+               select a.source_contact_id, count(*), count(*) filter (where a.stage = 'won')
                from referral_asks a
-               where a.rep_id = any($1) and a.asked_on between $2 and $3
+               where $5 = 0 and a.rep_id = any($1) and a.asked_on between $2 and $3
                  and a.stage in ('introduced', 'meeting_scheduled', 'meeting_held', 'won', 'lost')
                group by a.source_contact_id
-               order by intros desc, wins desc, a.source_contact_id
+           ), top as (
+               select * from candidates where intros >= $5
+               order by intros desc, wins desc, contact_id
                limit $4
            )
            select c.contact_id as "contact_id!: ContactId", c.name as "name!", u.name as "rep_name!",
                   (select count(*) from referral_asks x
-                   where x.source_contact_id = t.source_contact_id and x.asked_on between $2 and $3) as "asks!",
+                   where x.source_contact_id = t.contact_id and x.asked_on between $2 and $3) as "asks!",
                   t.intros as "intros!", t.wins as "wins!"
            from top t
-           join contacts c on c.contact_id = t.source_contact_id
+           join contacts c on c.contact_id = t.contact_id
            join users u on u.user_id = c.owner_id
-           order by t.intros desc, t.wins desc, t.source_contact_id"#,
+           order by t.intros desc, t.wins desc, t.contact_id"#,
         ids,
         s.from,
         s.to,
-        limit
+        limit,
+        least
     )
     .fetch_all(db)
     .await

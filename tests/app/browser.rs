@@ -310,6 +310,22 @@ async fn a_manager_reads_the_demo_dashboard_filters_to_a_rep_and_coaches_them() 
         .await;
     assert!(browser.text(".flash").await.contains("Coaching note saved"));
     browser.screenshot("scorecard").await;
+    // A goal that cannot be used comes back with the field's message.
+    browser.fill("#asks_per_client", "0").await;
+    browser
+        .submit("form[action$='/goal#goal'] button[type=submit]")
+        .await;
+    assert!(
+        browser
+            .text(".has-error .field-error")
+            .await
+            .contains("Enter a number above 0"),
+        "the goal form names its problem"
+    );
+    browser.screenshot("scorecard-goal-error").await;
+    browser.resize(375, 812).await;
+    browser.screenshot("scorecard-375").await;
+    browser.resize(1280, 900).await;
 
     client.goto(&browser.url("/")).await.unwrap();
     browser.submit("form[action='/logout'] button").await;
