@@ -58,6 +58,12 @@ pub struct Config {
     )]
     pub trust_proxy: bool,
 
+    /// With `--trust-proxy`: how many trusted proxies append to `X-Forwarded-For`. The client
+    /// is the entry that many places from the right; whatever stands further left was written
+    /// by the client and is ignored.
+    #[arg(long, env = "WARMLINE_PROXY_HOPS", default_value_t = 1, global = true)]
+    pub proxy_hops: usize,
+
     /// Minutes without a request after which a session ends.
     #[arg(long, env = "WARMLINE_SESSION_IDLE_MINUTES", default_value_t = DEFAULT_SESSION_IDLE_MINUTES, global = true)]
     pub session_idle_minutes: i64,
@@ -115,6 +121,7 @@ impl Config {
             body_limit: DEFAULT_BODY_LIMIT,
             secure_cookies: false,
             trust_proxy: false,
+            proxy_hops: 1,
             session_idle_minutes: DEFAULT_SESSION_IDLE_MINUTES,
             session_max_hours: DEFAULT_SESSION_MAX_HOURS,
             sweep_interval_secs: DEFAULT_SWEEP_INTERVAL_SECS,
@@ -151,6 +158,7 @@ impl fmt::Debug for Config {
             .field("body_limit", &self.body_limit)
             .field("secure_cookies", &self.secure_cookies)
             .field("trust_proxy", &self.trust_proxy)
+            .field("proxy_hops", &self.proxy_hops)
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("session_max_hours", &self.session_max_hours)
             .field("sweep_interval_secs", &self.sweep_interval_secs)

@@ -212,7 +212,7 @@ pub async fn load(pool: &PgPool, today: Date) -> Result<Option<Vec<Login>>> {
             ),
         ]);
         let inspect_on = today + Duration::days(3 + rng.below(7) as i64);
-        let week_of = today - Duration::days(i64::from(today.weekday().number_days_from_monday()));
+        let week_of = crate::domain::dates::week_start(today);
         let note_id: i64 = sqlx::query_scalar(
             "insert into coaching_notes (manager_id, rep_id, week_of, diagnosis, committed_action, metric, inspect_on)
              values ($1, $2, $3, $4, $5, $6, $7) returning coaching_note_id",

@@ -18,6 +18,8 @@ pub mod dashboard;
 pub mod db;
 /// `warmline demo`: a demo organisation for trying Warmline out.
 pub mod demo;
+/// Domain types and rules shared by every layer: dates, ….
+pub mod domain;
 /// A private PostgreSQL cluster run from the system's server binaries.
 pub mod embedded_pg;
 /// `/follow-ups`: what a rep owes; done and postpone.

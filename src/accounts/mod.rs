@@ -7,7 +7,7 @@ pub mod service;
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -21,15 +21,30 @@ use crate::db;
 use crate::db::users::NewUser;
 use crate::state::AppState;
 use crate::web::auth::{AUTHENTICATED_AT, AuthSession, ClientAddr};
+use crate::web::cookie_value;
 use crate::web::form::FieldErrors;
 use crate::web::{
     AppError, AppResult, FlashKind, PageContext, csrf, local_path, redirect_with_flash, render,
 };
 
-/// Failed logins allowed per account and per client address within [`THROTTLE_WINDOW`].
+/// Failed logins allowed for one account from one client address within [`THROTTLE_WINDOW`]:
+/// a guesser at one address is stopped, the real user elsewhere is not.
 pub const MAX_FAILED_LOGINS: i64 = 5;
-/// The window failed logins are counted in.
+/// Failed logins allowed from one client address, for any accounts, within
+/// [`THROTTLE_WINDOW`]: high enough for an office behind one address, low enough to stop
+/// one address trying a password on many accounts.
+pub const MAX_FAILED_LOGINS_PER_ADDRESS: i64 = 30;
+/// The window those two are counted in.
 pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
+/// Failed logins allowed for one account from all addresses together within
+/// [`ACCOUNT_WINDOW`], a slower ceiling against guessing spread over many addresses. A browser
+/// that has logged in to the account before (its device cookie) is exempt, so such an attack
+/// cannot lock the real user out.
+pub const MAX_FAILED_LOGINS_PER_ACCOUNT: i64 = 20;
+/// The window the per-account ceiling is counted in.
+pub const ACCOUNT_WINDOW: Duration = Duration::hours(1);
+/// The cookie that marks a browser that has logged in before.
+const DEVICE_COOKIE: &str = "warmline_device";
 
 /// `/setup`, `/login`, `/logout`.
 pub fn router() -> Router<AppState> {
@@ -197,23 +212,45 @@ async fn log_in(
     mut auth: AuthSession,
     ClientAddr(addr): ClientAddr,
     ctx: PageContext,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
     let now = OffsetDateTime::now_utc();
     let email = form.email.trim().to_string();
-    let recent =
-        db::login_failures::recent(&state.pool, &email, &addr, now - THROTTLE_WINDOW).await?;
-    let oldest = match (
-        recent.for_email >= MAX_FAILED_LOGINS,
-        recent.for_addr >= MAX_FAILED_LOGINS,
-    ) {
-        (true, _) => recent.oldest_email,
-        (false, true) => recent.oldest_addr,
-        (false, false) => None,
+    let device = cookie_value(&headers, DEVICE_COOKIE).map(|token| service::hash_token(&token));
+    let recent = db::login_failures::recent(
+        &state.pool,
+        &email,
+        &addr,
+        now - THROTTLE_WINDOW,
+        now - ACCOUNT_WINDOW,
+    )
+    .await?;
+    let known_device = match &device {
+        Some(hash) => db::login_failures::is_known_device(&state.pool, hash, &email).await?,
+        None => false,
     };
-    if let Some(oldest) = oldest {
+    let ceilings = [
+        (recent.pair, MAX_FAILED_LOGINS, THROTTLE_WINDOW),
+        (recent.addr, MAX_FAILED_LOGINS_PER_ADDRESS, THROTTLE_WINDOW),
+        (
+            recent.account,
+            if known_device {
+                i64::MAX
+            } else {
+                MAX_FAILED_LOGINS_PER_ACCOUNT
+            },
+            ACCOUNT_WINDOW,
+        ),
+    ];
+    let lifts_at = ceilings
+        .iter()
+        .filter(|(count, max, _)| count.n >= *max)
+        .filter_map(|(count, _, window)| count.oldest.map(|oldest| oldest + *window))
+        .max();
+    if let Some(lifts_at) = lifts_at {
         tracing::warn!(client.addr = %addr, "login throttled");
-        let retry_after_secs = (oldest + THROTTLE_WINDOW - now).whole_seconds();
+        let retry_after_secs = (lifts_at - now).whole_seconds();
         return Err(AppError::TooManyRequests { retry_after_secs });
     }
     let credentials = Credentials {
@@ -234,10 +271,36 @@ async fn log_in(
         };
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    db::login_failures::clear_for_email(&state.pool, &email, now - THROTTLE_WINDOW).await?;
+    db::login_failures::clear_pair(&state.pool, &email, &addr, now - ACCOUNT_WINDOW).await?;
     start_session(&mut auth, &user).await?;
     tracing::info!(user.id = %user.id, "logged in");
-    Ok(Redirect::to(local_path(&form.next, "/")).into_response())
+    let mut response = Redirect::to(local_path(&form.next, "/")).into_response();
+    let token = match device.filter(|_| known_device) {
+        Some(hash) => {
+            db::login_failures::remember_device(&state.pool, &hash, user.id).await?;
+            None
+        }
+        None => {
+            let token = cookie_value(&headers, DEVICE_COOKIE).unwrap_or_else(service::random_token);
+            db::login_failures::remember_device(&state.pool, &service::hash_token(&token), user.id)
+                .await?;
+            Some(token)
+        }
+    };
+    if let Some(token) = token {
+        let secure = if state.config.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        };
+        let value = format!(
+            "{DEVICE_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}"
+        );
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    Ok(response)
 }
 
 /// Logs out everywhere: this session is deleted from the store (so a copied cookie is

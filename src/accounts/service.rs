@@ -161,12 +161,18 @@ pub async fn change_assignment(
     Ok(Ok(()))
 }
 
-/// Deactivates (ending all the user's sessions at once) or reactivates a user.
+/// Deactivates (ending all the user's sessions at once and revoking their API tokens) or
+/// reactivates a user.
 pub async fn set_active(pool: &PgPool, actor: UserId, user: UserId, active: bool) -> AppResult<()> {
     let mut tx = pool.begin().await?;
     db::users::set_active(&mut *tx, user, active).await?;
-    let action = if active { "reactivate" } else { "deactivate" };
-    db::audit::record(&mut *tx, Some(actor), "user", user.0, action, json!({})).await?;
+    let (action, changes) = if active {
+        ("reactivate", json!({}))
+    } else {
+        let revoked = db::tokens::revoke_all(&mut *tx, user).await?;
+        ("deactivate", json!({ "api_tokens_revoked": revoked }))
+    };
+    db::audit::record(&mut *tx, Some(actor), "user", user.0, action, changes).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -202,9 +208,7 @@ pub async fn issue_token(
     user: UserId,
     name: &str,
 ) -> AppResult<String> {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let token = format!("wl_{}", URL_SAFE_NO_PAD.encode(bytes));
+    let token = format!("wl_{}", random_token());
     let prefix: String = token.chars().take(10).collect();
     let mut tx = pool.begin().await?;
     let id = db::tokens::insert(&mut *tx, user, name, &hash_token(&token), &prefix).await?;
@@ -219,6 +223,14 @@ pub async fn issue_token(
     .await?;
     tx.commit().await?;
     Ok(token)
+}
+
+/// 32 random bytes from the operating system, URL-safe base64: API tokens, device cookies and
+/// CSRF tokens.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// The SHA-256 of an API token, as stored. Tokens are long and random, so a fast hash is

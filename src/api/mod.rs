@@ -11,7 +11,12 @@ use crate::web::auth::ApiUser;
 
 /// The API routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/me", get(show_me))
+    Router::new().route("/api/v1/me", get(show_me)).layer(
+        tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        ),
+    )
 }
 
 /// The token's user.

@@ -15,11 +15,12 @@ use serde_json::json;
 use time::Date;
 
 use self::model::{AskId, CHANNELS, EventKind, Stage, channel_label, format_amount};
-use self::service::{AskForm, EventForm, parse_date};
+use self::service::{AskForm, EventForm};
 use crate::accounts::model::{User, UserId};
 use crate::db;
 use crate::db::asks::{Ask, AskFilter, Cursor, Event};
 use crate::db::follow_ups::FollowUp;
+use crate::domain::dates::parse_date;
 use crate::state::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::form::FieldErrors;

@@ -13,6 +13,8 @@ use crate::db;
 use crate::db::asks::{Locked, NewAsk};
 use crate::db::contacts::Choice;
 use crate::db::follow_ups::NewFollowUp;
+use crate::domain::dates::parse_date;
+use crate::followups;
 use crate::web::AppResult;
 use crate::web::form::FieldErrors;
 
@@ -166,7 +168,7 @@ pub async fn log_ask(
         "" => asked_on.max(today) + Duration::days(FOLLOW_UP_AFTER_DAYS),
         text => out
             .errors
-            .check("follow_up_on", parse_date(text))
+            .check("follow_up_on", followups::service::parse_due(text, today))
             .unwrap_or(today),
     };
     if !out.errors.is_empty() {
@@ -279,17 +281,7 @@ async fn add_follow_up(
         due_on,
         created_by: Some(user.id),
     };
-    let id = db::follow_ups::insert(&mut **tx, &new).await?;
-    db::audit::record(
-        &mut **tx,
-        Some(user.id),
-        "follow_up",
-        id,
-        "create",
-        json!({ "kind": kind, "title": title, "ask": ask, "due_on": due_on.to_string() }),
-    )
-    .await?;
-    Ok(id)
+    Ok(followups::service::add(tx, Some(user.id), &new).await?)
 }
 
 /// The event form.
@@ -400,7 +392,7 @@ async fn follow_through(
         EventKind::Note => &[],
     };
     if !settles.is_empty() {
-        db::follow_ups::complete_for_ask(tx, ask.ask_id, settles).await?;
+        followups::service::complete_for_ask(tx, ask.ask_id, settles).await?;
     }
     let days = Duration::days;
     let next: Vec<(&str, String, Option<ContactId>, Date)> = match kind {
@@ -436,15 +428,6 @@ async fn follow_through(
         add_follow_up(tx, user, kind, &title, ask.ask_id, contact, due_on).await?;
     }
     Ok(())
-}
-
-/// A date as typed (`YYYY-MM-DD`).
-pub fn parse_date(text: &str) -> Result<Date, &'static str> {
-    Date::parse(
-        text.trim(),
-        &time::format_description::well_known::Iso8601::DATE,
-    )
-    .map_err(|_| "Enter a date like 2026-03-31.")
 }
 
 /// A date that is not in the future (in the user's time zone) nor before `earliest`; empty

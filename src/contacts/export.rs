@@ -2,6 +2,7 @@
 //! unchanged), and vCard.
 
 use crate::db::contacts::Contact;
+use crate::domain::spreadsheet::CsvOut;
 
 /// The CSV header, in the words the importer maps by itself.
 pub const CSV_HEADER: [&str; 11] = [
@@ -18,13 +19,13 @@ pub const CSV_HEADER: [&str; 11] = [
     "Owner",
 ];
 
-/// Contacts as CSV (UTF-8, with a header row).
+/// Contacts as CSV (UTF-8, with a header row), safe to open in a spreadsheet.
 pub fn to_csv(contacts: &[Contact]) -> Result<Vec<u8>, csv::Error> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(CSV_HEADER)?;
+    let mut out = CsvOut::default();
+    out.row(CSV_HEADER)?;
     for c in contacts {
         let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-        out.write_record([
+        out.row([
             c.name.clone(),
             opt(&c.email),
             opt(&c.phone),
@@ -40,7 +41,7 @@ pub fn to_csv(contacts: &[Contact]) -> Result<Vec<u8>, csv::Error> {
             c.owner_name.clone(),
         ])?;
     }
-    out.into_inner().map_err(|e| e.into_error().into())
+    out.finish()
 }
 
 /// Contacts as one vCard file.

@@ -13,9 +13,12 @@ use super::vcard;
 use crate::accounts::model::UserId;
 use crate::db;
 use crate::db::contacts::Batch;
+use crate::domain::spreadsheet::restore;
 
 /// The largest file accepted.
 pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
+/// The most one person's imports waiting for review may hold together.
+pub const MAX_PENDING_BYTES: i64 = 50 * 1024 * 1024;
 
 /// What kind of file an upload is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -252,7 +255,7 @@ pub fn read_table(text: &str, format: Format) -> Result<Table, String> {
                     );
                     (line, Err(why))
                 } else {
-                    (line, Ok(r.iter().map(str::to_string).collect()))
+                    (line, Ok(r.iter().map(|c| restore(c).to_string()).collect()))
                 }
             }
             Err(e) => {

@@ -11,7 +11,7 @@ use super::import::{self, Choices, Duplicate, Field, Format, Original, Plan, Rej
 use super::model::ContactFields;
 use crate::accounts::model::User;
 use crate::db;
-use crate::db::contacts::StoredImport;
+use crate::db::contacts::{PendingImport, StoredImport};
 use crate::state::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::{AppError, AppResult, FlashKind, PageContext, redirect_with_flash, render};
@@ -35,16 +35,43 @@ pub fn router() -> Router<AppState> {
         .route("/contacts/import/{id}/discard", post(discard_import))
 }
 
-/// The upload form.
+/// The upload form, with the imports still waiting for review.
 #[derive(Template)]
 #[template(path = "contacts/upload.html")]
 struct UploadPage {
     ctx: PageContext,
     error: Option<String>,
+    pending: Vec<PendingImport>,
+    ttl_hours: i64,
 }
 
-async fn show_upload(CurrentUser(_): CurrentUser, ctx: PageContext) -> AppResult<Response> {
-    render(StatusCode::OK, &UploadPage { ctx, error: None })
+async fn upload_page(
+    state: &AppState,
+    ctx: PageContext,
+    user: &User,
+    error: Option<String>,
+) -> AppResult<Response> {
+    let pending = db::contacts::pending_imports(&state.pool, user.id).await?;
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = UploadPage {
+        ctx,
+        error,
+        pending,
+        ttl_hours: crate::sweeper::IMPORT_TTL_HOURS,
+    };
+    render(status, &page)
+}
+
+async fn show_upload(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ctx: PageContext,
+) -> AppResult<Response> {
+    upload_page(&state, ctx, &user, None).await
 }
 
 /// Stores the uploaded file (decoded to text) and shows its preview.
@@ -80,29 +107,40 @@ async fn upload_file(
             upload = Some((name, bytes));
         }
     }
-    let again = |error: &str| {
-        render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &UploadPage {
-                ctx: ctx.clone(),
-                error: Some(error.to_string()),
-            },
-        )
-    };
+    let again = |error: &str| upload_page(&state, ctx.clone(), &user, Some(error.to_string()));
     let Some((file_name, bytes)) = upload.filter(|(_, b)| !b.is_empty()) else {
-        return again("Choose a CSV or vCard file to import.");
+        return again("Choose a CSV or vCard file to import.").await;
     };
     if bytes.len() > import::MAX_FILE_BYTES {
         return Err(too_large());
     }
+    let waiting: i64 = db::contacts::pending_imports(&state.pool, user.id)
+        .await?
+        .iter()
+        .map(|p| p.bytes)
+        .sum();
+    if waiting + bytes.len() as i64 > import::MAX_PENDING_BYTES {
+        return again(
+            "Your imports waiting for review already hold as much as Warmline keeps. Import \
+             or discard them (listed below) before uploading another file.",
+        )
+        .await;
+    }
     let text = import::decode(&bytes);
+    if text.contains('\0') {
+        return again(
+            "This file holds binary data, not text. Export your contacts as CSV or vCard \
+             and upload that file.",
+        )
+        .await;
+    }
     let format = import::detect(&file_name, &text);
     let mapping = match format {
         Format::VCard => serde_json::Value::Null,
         _ => match import::read_table(&text, format) {
             Ok(table) => serde_json::to_value(import::guess_mapping(&table.header))
                 .map_err(|e| AppError::Internal(e.into()))?,
-            Err(error) => return again(&error),
+            Err(error) => return again(&error).await,
         },
     };
     let file_name: String = file_name.chars().take(300).collect();
@@ -263,11 +301,7 @@ async fn commit_import(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let Some(stored) = db::contacts::find_import(&state.pool, user.id, id).await? else {
-        return Ok(redirect_with_flash(
-            "/contacts",
-            FlashKind::Info,
-            "That import was already done.",
-        ));
+        return already_done(&state, &user, id).await;
     };
     let (_, _, plan) = plan_of(&state, &user, &stored).await?;
     let plan = plan.map_err(AppError::BadRequest)?;
@@ -281,11 +315,7 @@ async fn commit_import(
         }
     }
     let Some(outcome) = import::commit(&state.pool, user.id, id, plan, &choices).await? else {
-        return Ok(redirect_with_flash(
-            "/contacts",
-            FlashKind::Info,
-            "That import was already done.",
-        ));
+        return already_done(&state, &user, id).await;
     };
     let message = format!(
         "Import done: {} added, {} updated, {} skipped, {} not imported.",
@@ -303,12 +333,28 @@ async fn discard_import(
     CurrentUser(user): CurrentUser,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    db::contacts::delete_import(&state.pool, user.id, id).await?;
+    if !db::contacts::delete_import(&state.pool, user.id, id).await? {
+        return already_done(&state, &user, id).await;
+    }
     Ok(redirect_with_flash(
         "/contacts/import",
         FlashKind::Info,
         "Import discarded; nothing changed.",
     ))
+}
+
+/// An import that is no longer waiting: the owner's own committed one says so, anyone else's
+/// (or one never made) is not found, like every foreign record.
+async fn already_done(state: &AppState, user: &User, id: i64) -> AppResult<Response> {
+    if db::contacts::import_was_committed(&state.pool, user.id, id).await? {
+        Ok(redirect_with_flash(
+            "/contacts",
+            FlashKind::Info,
+            "That import was already done.",
+        ))
+    } else {
+        Err(AppError::NotFound)
+    }
 }
 
 impl Duplicate {

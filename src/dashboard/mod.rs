@@ -18,11 +18,12 @@ use time::{Date, Duration, Month};
 
 use crate::accounts::model::{User, UserId};
 use crate::asks::model::format_amount;
-use crate::asks::service::parse_date;
 use crate::db;
 use crate::db::coaching::{NewNote, Note};
 use crate::db::follow_ups::NewFollowUp;
 use crate::db::metrics::{OverdueByAge, RepStats, Scope, SourceRow, WeekRow};
+use crate::domain::dates::{parse_clamped, week_start};
+use crate::domain::spreadsheet::CsvOut;
 use crate::state::AppState;
 use crate::web::auth::Manager;
 use crate::web::form::FieldErrors;
@@ -55,7 +56,7 @@ pub struct Filters {
 impl Filters {
     /// The first and last day covered, as of `today`.
     pub fn range(&self, today: Date) -> (Date, Date) {
-        let monday = today - Duration::days(i64::from(today.weekday().number_days_from_monday()));
+        let monday = week_start(today);
         match self.period.as_str() {
             "week" => (monday, today),
             "quarter" => {
@@ -67,14 +68,8 @@ impl Filters {
                 )
             }
             "custom" => {
-                // Far-off dates are brought within reach, so date arithmetic never overflows.
-                let (earliest, latest) = (
-                    Date::from_calendar_date(1900, Month::January, 1).unwrap_or(today),
-                    Date::from_calendar_date(2999, Month::December, 31).unwrap_or(today),
-                );
-                let within = |d: Date| d.clamp(earliest, latest);
-                let from = within(parse_date(&self.from).unwrap_or(today - Duration::days(27)));
-                let to = within(parse_date(&self.to).unwrap_or(today)).max(from);
+                let from = parse_clamped(&self.from).unwrap_or(today - Duration::days(27));
+                let to = parse_clamped(&self.to).unwrap_or(today).max(from);
                 (from, to)
             }
             _ => (today - Duration::days(27), today),
@@ -133,8 +128,7 @@ pub struct Totals {
 pub async fn compute(pool: &PgPool, scope: Scope) -> AppResult<Dashboard> {
     let ids = db::metrics::scope_rep_ids(pool, scope).await?;
     let ids = ids.as_slice();
-    let monday =
-        scope.today - Duration::days(i64::from(scope.today.weekday().number_days_from_monday()));
+    let monday = week_start(scope.today);
     let since = monday - Duration::weeks(TREND_WEEKS - 1);
     let (reps, found, promises, leaderboard, connector_load, coverage, overdue) = tokio::try_join!(
         db::metrics::rep_stats(pool, ids, scope),
@@ -372,7 +366,7 @@ async fn export_dashboard(
     let scope = scope_for(&state, &viewer, &filters).await?;
     let d = compute(&state.pool, scope).await?;
     let weeks = ((scope.to - scope.from).whole_days() + 1) as f64 / 7.0;
-    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut out = CsvOut::default();
     let header = [
         "Rep",
         "From",
@@ -393,11 +387,11 @@ async fn export_dashboard(
         "Active this week",
     ];
     let csv_error = |e: csv::Error| AppError::Internal(e.into());
-    out.write_record(header).map_err(csv_error)?;
+    out.row(header).map_err(csv_error)?;
     for r in &d.reps {
         let overdue = d.overdue.iter().find(|o| o.user_id == r.user_id);
         let count = |f: fn(&OverdueByAge) -> i64| overdue.map_or(0, f).to_string();
-        out.write_record([
+        out.row([
             r.name.clone(),
             scope.from.to_string(),
             scope.to.to_string(),
@@ -420,9 +414,7 @@ async fn export_dashboard(
         ])
         .map_err(csv_error)?;
     }
-    let body = out
-        .into_inner()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))?;
+    let body = out.finish().map_err(csv_error)?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -586,13 +578,7 @@ async fn create_coaching_note(
     }
     let inspect_on = errors.check(
         "inspect_on",
-        parse_date(&form.inspect_on).and_then(|d| {
-            if d < today {
-                Err("Pick today or a later date.")
-            } else {
-                Ok(d)
-            }
-        }),
+        crate::followups::service::parse_due(&form.inspect_on, today),
     );
     let (Some(inspect_on), true) = (inspect_on, errors.is_empty()) else {
         return scorecard(
@@ -606,7 +592,7 @@ async fn create_coaching_note(
         )
         .await;
     };
-    let monday = today - Duration::days(i64::from(today.weekday().number_days_from_monday()));
+    let monday = week_start(today);
     let note = NewNote {
         manager: viewer.id,
         rep,
@@ -628,7 +614,7 @@ async fn create_coaching_note(
         due_on: inspect_on,
         created_by: Some(viewer.id),
     };
-    let follow_up_id = db::follow_ups::insert(&mut *tx, &follow_up).await?;
+    let follow_up_id = crate::followups::service::add(&mut tx, Some(viewer.id), &follow_up).await?;
     sqlx::query!(
         "update follow_ups set coaching_note_id = $2 where follow_up_id = $1",
         follow_up_id,

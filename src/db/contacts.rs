@@ -564,6 +564,58 @@ pub async fn delete_import(db: impl PgExecutor<'_>, owner: UserId, id: i64) -> s
     Ok(done.rows_affected() == 1)
 }
 
+/// An owner's imports waiting for review, newest first.
+pub async fn pending_imports(
+    db: impl PgExecutor<'_>,
+    owner: UserId,
+) -> sqlx::Result<Vec<PendingImport>> {
+    sqlx::query_as!(
+        PendingImport,
+        r#"select contact_import_id, file_name, created_at, octet_length(content)::int8 as "bytes!"
+           from contact_imports where owner_id = $1 order by created_at desc"#,
+        owner as UserId
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// An import waiting for review, as the upload page lists it.
+#[derive(Debug, Clone)]
+pub struct PendingImport {
+    pub contact_import_id: i64,
+    pub file_name: String,
+    pub created_at: time::OffsetDateTime,
+    pub bytes: i64,
+}
+
+/// Deletes imports uploaded before `before` and never committed; returns how many.
+pub async fn delete_expired_imports(
+    db: impl PgExecutor<'_>,
+    before: time::OffsetDateTime,
+) -> sqlx::Result<i64> {
+    let done = sqlx::query!("delete from contact_imports where created_at < $1", before)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() as i64)
+}
+
+/// Whether the owner committed this import (it is gone from `contact_imports` then, but the
+/// audit log remembers): a second commit says "already done", a stranger's id is not found.
+pub async fn import_was_committed(
+    db: impl PgExecutor<'_>,
+    owner: UserId,
+    id: i64,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"select exists (select 1 from audit_log where entity = 'contact_import'
+                          and entity_id = $1 and actor_id = $2 and action = 'commit') as "done!""#,
+        id,
+        owner as UserId
+    )
+    .fetch_one(db)
+    .await
+}
+
 /// A contact as a pick list shows it.
 #[derive(Debug, Clone)]
 pub struct Choice {

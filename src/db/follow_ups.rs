@@ -1,6 +1,6 @@
 //! Follow-ups: everything a rep owes, open or done.
 
-use sqlx::{PgExecutor, Postgres, Transaction};
+use sqlx::PgExecutor;
 use time::{Date, OffsetDateTime};
 
 use crate::accounts::model::UserId;
@@ -23,7 +23,7 @@ pub struct FollowUp {
 }
 
 /// What creating a follow-up needs.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct NewFollowUp<'a> {
     pub owner: UserId,
     pub kind: &'a str,
@@ -105,28 +105,29 @@ pub async fn of_ask(db: impl PgExecutor<'_>, ask: AskId) -> sqlx::Result<Vec<Fol
 }
 
 /// Marks an ask's open follow-ups of these kinds done (an event satisfied them); their
-/// overdue flag goes with it. Returns how many.
+/// overdue and escalated flags go with it. Returns how many.
 pub async fn complete_for_ask(
-    tx: &mut Transaction<'_, Postgres>,
+    db: impl PgExecutor<'_>,
     ask: AskId,
     kinds: &[&str],
 ) -> sqlx::Result<u64> {
     let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
     let done = sqlx::query!(
-        "update follow_ups set done_at = now(), overdue_since = null
+        "update follow_ups set done_at = now(), overdue_since = null, escalated_at = null
          where ask_id = $1 and done_at is null and kind = any($2)",
         ask as AskId,
         &kinds
     )
-    .execute(&mut **tx)
+    .execute(db)
     .await?;
     Ok(done.rows_affected())
 }
 
-/// Marks one of the owner's follow-ups done; false when there is no such open follow-up.
+/// Marks one of the owner's follow-ups done, no longer overdue nor escalated; false when there
+/// is no such open follow-up.
 pub async fn mark_done(db: impl PgExecutor<'_>, owner: UserId, id: i64) -> sqlx::Result<bool> {
     let done = sqlx::query!(
-        "update follow_ups set done_at = now(), overdue_since = null
+        "update follow_ups set done_at = now(), overdue_since = null, escalated_at = null
          where follow_up_id = $1 and owner_id = $2 and done_at is null",
         id,
         owner as UserId

@@ -115,7 +115,7 @@ pub struct CohortParts {
 impl CohortParts {
     /// The parts of the period `from`..=`to` as of `today`.
     pub fn of(from: Date, to: Date, today: Date) -> Self {
-        let monday = |d: Date| d - Duration::days(i64::from(d.weekday().number_days_from_monday()));
+        let monday = crate::domain::dates::week_start;
         let none = (to + Duration::days(1), to);
         let first_week = monday(from + Duration::days(6));
         let last_week_start = monday(to);

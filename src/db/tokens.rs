@@ -60,6 +60,18 @@ pub async fn revoke(db: impl PgExecutor<'_>, user: UserId, token_id: i64) -> sql
     Ok(result.rows_affected() == 1)
 }
 
+/// Revokes every live token of the user (at deactivation: a reactivated user starts with
+/// none); returns how many.
+pub async fn revoke_all(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<u64> {
+    let result = sqlx::query!(
+        "update api_tokens set revoked_at = now() where user_id = $1 and revoked_at is null",
+        user as UserId
+    )
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected())
+}
+
 /// The active user a live token belongs to, marking the token used.
 pub async fn authenticate(db: impl PgExecutor<'_>, hash: &[u8]) -> sqlx::Result<Option<UserId>> {
     sqlx::query_scalar!(

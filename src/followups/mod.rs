@@ -7,21 +7,24 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
-use serde_json::json;
 use time::{Date, Duration};
 
 use crate::accounts::model::User;
 use crate::asks::model::AskId;
-use crate::asks::service::parse_date;
 use crate::contacts::model::ContactId;
 use crate::db;
 use crate::db::follow_ups::{FollowUp, NewFollowUp};
+use crate::domain::dates::parse_date;
 use crate::state::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::form::FieldErrors;
 use crate::web::{
-    AppError, AppResult, FlashKind, PageContext, local_path, redirect_with_flash, render,
+    AppError, AppResult, Flash, FlashKind, PageContext, local_path, redirect_with_flash, render,
 };
+
+pub mod service;
+
+use self::service::Postpone;
 
 /// The follow-up routes.
 pub fn router() -> Router<AppState> {
@@ -136,13 +139,15 @@ async fn page(
 }
 
 /// Creates a follow-up by hand: a promise ("send the case study by Friday") or anything else
-/// the rep owes, optionally tied to one of their asks or contacts.
+/// the rep owes, optionally tied to one of their asks or contacts. A refused form comes back
+/// on this page with its messages, wherever it was sent from.
 async fn create_follow_up(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ctx: PageContext,
     Form(form): Form<NewForm>,
 ) -> AppResult<Response> {
+    let today = db::users::today_in(&state.pool, &user.time_zone).await?;
     let mut errors = FieldErrors::default();
     let title = form.title.trim();
     match title.chars().count() {
@@ -150,7 +155,7 @@ async fn create_follow_up(
         1..=300 => {}
         _ => errors.add("title", "Keep it under 300 characters."),
     }
-    let due_on = errors.check("due_on", parse_date(&form.due_on));
+    let due_on = errors.check("due_on", service::parse_due(&form.due_on, today));
     let kind = match form.kind.as_str() {
         "" | "promise" => "promise",
         "other" => "other",
@@ -177,12 +182,7 @@ async fn create_follow_up(
         ),
         Err(_) => None,
     };
-    let back = local_path(&form.return_to, "/follow-ups");
     let Some(due_on) = due_on.filter(|_| errors.is_empty()) else {
-        if back != "/follow-ups" {
-            let message = errors.iter().map(|(_, m)| m).collect::<Vec<_>>().join(" ");
-            return Ok(redirect_with_flash(back, FlashKind::Error, &message));
-        }
         return page(
             &state,
             ctx,
@@ -193,23 +193,20 @@ async fn create_follow_up(
         )
         .await;
     };
-    let contact = contact.or(ask.as_ref().map(|a| a.source_contact_id));
     let new = NewFollowUp {
         owner: user.id,
         kind,
         title,
         ask: ask.as_ref().map(|a| a.ask_id),
-        contact,
+        contact: contact.or(ask.as_ref().map(|a| a.source_contact_id)),
         due_on,
         created_by: Some(user.id),
     };
     let mut tx = state.pool.begin().await?;
-    let id = db::follow_ups::insert(&mut *tx, &new).await?;
-    let changes = json!({ "kind": kind, "title": title, "due_on": due_on.to_string(), "ask": new.ask, "contact": contact });
-    db::audit::record(&mut *tx, Some(user.id), "follow_up", id, "create", changes).await?;
+    service::add(&mut tx, Some(user.id), &new).await?;
     tx.commit().await?;
     Ok(redirect_with_flash(
-        back,
+        local_path(&form.return_to, "/follow-ups"),
         FlashKind::Success,
         "Added to what you owe.",
     ))
@@ -235,9 +232,7 @@ async fn complete_follow_up(
         .await?
         .ok_or(AppError::NotFound)?;
     let mut tx = state.pool.begin().await?;
-    if db::follow_ups::mark_done(&mut *tx, user.id, id).await? {
-        db::audit::record(&mut *tx, Some(user.id), "follow_up", id, "done", json!({})).await?;
-    }
+    service::complete(&mut tx, user.id, id).await?;
     tx.commit().await?;
     Ok(redirect_with_flash(
         local_path(&form.return_to, "/follow-ups"),
@@ -246,9 +241,12 @@ async fn complete_follow_up(
     ))
 }
 
+/// Postpones by a day, a week or to a date. A refused date comes back as this page with the
+/// reason, and nothing changes.
 async fn postpone_follow_up(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    mut ctx: PageContext,
     Path(id): Path<i64>,
     Form(form): Form<ActionForm>,
 ) -> AppResult<Response> {
@@ -257,40 +255,38 @@ async fn postpone_follow_up(
         .ok_or(AppError::NotFound)?;
     let back = local_path(&form.return_to, "/follow-ups");
     let today = db::users::today_in(&state.pool, &user.time_zone).await?;
-    let from = follow_up.due_on.max(today);
-    let due_on = match form.by.as_str() {
-        "day" => from + Duration::days(1),
-        "week" => from + Duration::days(7),
-        _ => match parse_date(&form.to) {
-            Ok(date) if date >= today => date,
-            Ok(_) => {
-                return Ok(redirect_with_flash(
-                    back,
-                    FlashKind::Error,
-                    "Postpone to today or a later date.",
-                ));
-            }
-            Err(message) => return Ok(redirect_with_flash(back, FlashKind::Error, message)),
-        },
+    let by = match form.by.as_str() {
+        "day" => Ok(Postpone::Day),
+        "week" => Ok(Postpone::Week),
+        _ => parse_date(&form.to).map(Postpone::To),
+    };
+    let due_on = match by.and_then(|by| service::postponed_date(follow_up.due_on, by, today)) {
+        Ok(date) => date,
+        Err(why) => {
+            ctx.flash = Some(Flash {
+                kind: FlashKind::Error,
+                message: format!("“{}” was not moved: {why}", follow_up.title),
+            });
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return page(
+                &state,
+                ctx,
+                &user,
+                NewForm::default(),
+                FieldErrors::default(),
+                status,
+            )
+            .await;
+        }
     };
     let mut tx = state.pool.begin().await?;
-    if !db::follow_ups::postpone(&mut *tx, user.id, id, due_on).await? {
+    if !service::postpone(&mut tx, user.id, id, follow_up.due_on, due_on).await? {
         return Ok(redirect_with_flash(
             back,
             FlashKind::Info,
             "That one is already done.",
         ));
     }
-    let changes = json!({ "due_on": [follow_up.due_on.to_string(), due_on.to_string()] });
-    db::audit::record(
-        &mut *tx,
-        Some(user.id),
-        "follow_up",
-        id,
-        "postpone",
-        changes,
-    )
-    .await?;
     tx.commit().await?;
     Ok(redirect_with_flash(
         back,

@@ -34,7 +34,12 @@ pub struct SweepReport {
     pub notified: i64,
     /// Digest e-mails sent.
     pub digests: i64,
+    /// Contact imports left unreviewed past [`IMPORT_TTL_HOURS`], deleted.
+    pub imports_expired: i64,
 }
+
+/// Hours an uploaded contact import waits for review before the sweeper deletes it.
+pub const IMPORT_TTL_HOURS: i64 = 24;
 
 /// Runs one sweep as of `now`. `escalation_delay` is how long a follow-up may stay overdue
 /// before its owner's manager hears of it.
@@ -66,6 +71,10 @@ pub async fn sweep(
         }
         after = batch.cursor;
     }
+    report.imports_expired =
+        db::contacts::delete_expired_imports(pool, now - time::Duration::hours(IMPORT_TTL_HOURS))
+            .await
+            .context("expiring contact imports")?;
     let mut after = None;
     loop {
         let batch =
@@ -222,6 +231,7 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
                     sweep.escalated = report.escalated,
                     sweep.notified = report.notified,
                     sweep.digests = report.digests,
+                    sweep.imports_expired = report.imports_expired,
                     sweep.duration_ms = took.as_millis() as u64,
                     "sweep done"
                 );

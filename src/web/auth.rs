@@ -135,8 +135,9 @@ fn unauthorized(detail: &str) -> Response {
         .into_response()
 }
 
-/// The client's address, for throttling: the socket's peer, or with a trusted proxy in front,
-/// the first `X-Forwarded-For` entry.
+/// The client's address, for throttling: the socket's peer, or with trusted proxies in front,
+/// the `X-Forwarded-For` entry the nearest of them appended for the client (see
+/// `Config::proxy_hops`). Entries further left come from the client and prove nothing.
 #[derive(Debug, Clone)]
 pub struct ClientAddr(pub String);
 
@@ -152,12 +153,8 @@ where
         let forwarded = state
             .config
             .trust_proxy
-            .then(|| parts.headers.get("x-forwarded-for"))
-            .flatten()
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty());
+            .then(|| forwarded_client(&parts.headers, state.config.proxy_hops))
+            .flatten();
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -166,6 +163,23 @@ where
             forwarded.or(peer).unwrap_or_else(|| "unknown".to_string()),
         ))
     }
+}
+
+/// The entry `hops` places from the right of all `X-Forwarded-For` headers together (a proxy
+/// may add a header rather than extend one); the leftmost when there are fewer.
+fn forwarded_client(headers: &axum::http::HeaderMap, hops: usize) -> Option<String> {
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let index = entries.len().saturating_sub(hops.max(1));
+    entries
+        .get(index)
+        .filter(|e| !e.is_empty())
+        .map(|e| e.to_string())
 }
 
 /// Logs out a session older than the absolute lifetime, whatever its activity.

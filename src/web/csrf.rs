@@ -2,19 +2,22 @@
 //! token bound to the session (a hidden form field, an `X-CSRF-Token` header from htmx, or the
 //! query string of a multipart form), and a request from another origin is refused outright.
 //! Without both, the answer is 403 and the handler never runs.
+//!
+//! Before there is a session worth keeping (the login and setup forms), the token lives in a
+//! cookie of its own instead (double submit), so an anonymous visit stores nothing on the
+//! server. Logging in replaces it with a token in the new session.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{Method, header};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
 use subtle::ConstantTimeEq;
 use tower_sessions::Session;
 
 use super::AppError;
+use super::page::cookie_value;
 use crate::state::AppState;
 
 /// The form field and query parameter that carry the token.
@@ -23,19 +26,30 @@ pub const FIELD: &str = "csrf_token";
 pub const HEADER: &str = "x-csrf-token";
 const SESSION_KEY: &str = "csrf_token";
 
-/// The session's token, created on first use.
-pub async fn token(session: &Session) -> Result<String, AppError> {
-    if let Some(token) = session.get::<String>(SESSION_KEY).await.map_err(internal)? {
+/// The cookie that carries an anonymous visitor's token.
+const ANONYMOUS_COOKIE: &str = "warmline_csrf";
+
+/// An anonymous visitor's token, put in the request by [`verify_csrf`].
+#[derive(Debug, Clone)]
+struct AnonymousToken(String);
+
+/// The token this request's forms carry: the session's, or else the anonymous visitor's.
+pub async fn token(parts: &Parts) -> Result<String, AppError> {
+    if let Some(session) = parts.extensions.get::<Session>()
+        && let Some(token) = session.get::<String>(SESSION_KEY).await.map_err(internal)?
+    {
         return Ok(token);
     }
-    rotate(session).await
+    Ok(parts
+        .extensions
+        .get::<AnonymousToken>()
+        .map(|t| t.0.clone())
+        .unwrap_or_default())
 }
 
 /// Replaces the session's token (at login, so a token seen before login is worthless after).
 pub async fn rotate(session: &Session) -> Result<String, AppError> {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let token = crate::accounts::service::random_token();
     session
         .insert(SESSION_KEY, &token)
         .await
@@ -43,21 +57,46 @@ pub async fn rotate(session: &Session) -> Result<String, AppError> {
     Ok(token)
 }
 
-/// Refuses unsafe requests that come from another origin or lack the session's token.
-pub async fn verify_csrf(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if matches!(
+/// Refuses unsafe requests that come from another origin or lack the token; gives an
+/// anonymous visitor a token cookie on the way.
+pub async fn verify_csrf(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let anonymous = cookie_value(request.headers(), ANONYMOUS_COOKIE);
+    let new_cookie = anonymous.is_none();
+    let anonymous = anonymous.unwrap_or_else(crate::accounts::service::random_token);
+    request
+        .extensions_mut()
+        .insert(AnonymousToken(anonymous.clone()));
+    let mut response = if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     ) {
-        return next.run(request).await;
+        next.run(request).await
+    } else {
+        match check(&state, request, &anonymous).await {
+            Ok(request) => next.run(request).await,
+            Err(response) => response,
+        }
+    };
+    if new_cookie {
+        let secure = if state.config.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        };
+        let cookie =
+            format!("{ANONYMOUS_COOKIE}={anonymous}; Path=/; HttpOnly; SameSite=Strict{secure}");
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
     }
-    match check(&state, request).await {
-        Ok(request) => next.run(request).await,
-        Err(response) => response,
-    }
+    response
 }
 
-async fn check(state: &AppState, request: Request) -> Result<Request, Response> {
+async fn check(state: &AppState, request: Request, anonymous: &str) -> Result<Request, Response> {
     if is_cross_origin(&request) {
         return Err(AppError::CsrfRejected.into_response());
     }
@@ -66,11 +105,16 @@ async fn check(state: &AppState, request: Request) -> Result<Request, Response> 
         .get::<Session>()
         .cloned()
         .ok_or_else(|| AppError::CsrfRejected.into_response())?;
-    let expected = session
+    let in_session = session
         .get::<String>(SESSION_KEY)
         .await
-        .map_err(|e| internal(e).into_response())?
-        .ok_or_else(|| AppError::CsrfRejected.into_response())?;
+        .map_err(|e| internal(e).into_response())?;
+    let expected = match in_session {
+        Some(token) => token,
+        // A logged-in session always has its own token; the cookie is for visitors only.
+        None if session.id().is_none() => anonymous.to_string(),
+        None => return Err(AppError::CsrfRejected.into_response()),
+    };
     let (request, submitted) = submitted_token(state, request).await?;
     match submitted {
         Some(token) if bool::from(token.as_bytes().ct_eq(expected.as_bytes())) => Ok(request),

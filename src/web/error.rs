@@ -26,6 +26,9 @@ pub enum AppError {
     /// The request is malformed; the message is safe to show.
     #[error("{0}")]
     BadRequest(String),
+    /// The request is well-formed but refused; the message says why and is safe to show.
+    #[error("{0}")]
+    Unprocessable(String),
     /// The caller is not allowed to do this.
     #[error("forbidden")]
     Forbidden,
@@ -60,6 +63,9 @@ impl IntoResponse for AppError {
                 (StatusCode::NOT_FOUND, None)
             }
             Self::BadRequest(message) => (StatusCode::BAD_REQUEST, Some(message.clone())),
+            Self::Unprocessable(message) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, Some(message.clone()))
+            }
             Self::Forbidden => (StatusCode::FORBIDDEN, None),
             Self::TooLarge(message) => (StatusCode::PAYLOAD_TOO_LARGE, Some(message.clone())),
             Self::CsrfRejected => (

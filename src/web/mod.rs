@@ -27,13 +27,17 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
 pub use error::{AppError, AppResult};
-pub use page::{Flash, FlashKind, NavUser, PageContext, redirect_with_flash};
+pub use page::{Flash, FlashKind, NavUser, PageContext, cookie_value, redirect_with_flash};
 
 use crate::state::AppState;
 
 /// The content security policy: no inline script or style, nothing from other origins.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'";
+
+/// Browser features no page needs, switched off.
+const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), \
+                                  serial=(), bluetooth=(), hid=(), interest-cohort=()";
 
 /// Builds the whole application: every route, behind every layer. Tests drive this router
 /// directly; `serve` puts it on a socket.
@@ -67,9 +71,17 @@ pub fn app(state: AppState) -> Router {
                 .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                 .layer(security_header(header::REFERRER_POLICY, "same-origin"))
                 .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+                .layer(security_header(
+                    HeaderName::from_static("permissions-policy"),
+                    PERMISSIONS_POLICY,
+                ))
                 .layer(CompressionLayer::new())
                 .layer(middleware::from_fn(page::clear_shown_flash))
                 .layer(middleware::from_fn(error::render_errors))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    form::refuse_control_characters,
+                ))
                 .layer(CatchPanicLayer::custom(error::panic_response))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -115,6 +127,9 @@ fn pages(state: &AppState) -> Router<AppState> {
             state.clone(),
             csrf::verify_csrf,
         ))
+        // Pages and exports hold a person's data (a new API token, a contact list): no
+        // browser or proxy may keep a copy.
+        .layer(security_header(header::CACHE_CONTROL, "no-store"))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::enforce_absolute_lifetime,
@@ -134,12 +149,14 @@ pub fn render(status: StatusCode, page: &impl askama::Template) -> AppResult<Res
     Ok((status, axum::response::Html(html)).into_response())
 }
 
-/// `path` if it is a path on this site, else `default`: redirects never lead elsewhere
-/// (`//evil.example`, `https://…`).
+/// `path` if it is a path on this site, else `default`: redirects never lead elsewhere.
+/// A path on this site is printable ASCII (as a URL-encoded path and query is) and starts
+/// with one `/` followed by neither `/` nor `\`. So `//evil.example`, `/\\evil.example`,
+/// `https://…`, and `/\t/evil.example` (browsers drop the tab and read `//evil.example`) all
+/// fall back to `default`, and nothing unprintable ever reaches a `Location` header.
 pub fn local_path<'a>(path: &'a str, default: &'a str) -> &'a str {
-    if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\") {
-        path
-    } else {
-        default
-    }
+    let printable = path.bytes().all(|b| b.is_ascii_graphic());
+    let mut rest = path.bytes().skip(1);
+    let local = path.starts_with('/') && !matches!(rest.next(), Some(b'/' | b'\\'));
+    if printable && local { path } else { default }
 }

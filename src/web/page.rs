@@ -7,7 +7,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use tower_sessions::Session;
 
 use super::auth::AuthSession;
 use super::{AppError, csrf};
@@ -85,10 +84,7 @@ where
             name: u.name.clone(),
             role: u.role,
         });
-        let csrf_token = match parts.extensions.get::<Session>() {
-            Some(session) => csrf::token(session).await?,
-            None => String::new(),
-        };
+        let csrf_token = csrf::token(parts).await?;
         Ok(Self {
             flash: read_flash(&parts.headers),
             user,
@@ -148,14 +144,19 @@ pub fn redirect_with_flash(to: &str, kind: FlashKind, message: &str) -> Response
 }
 
 fn read_flash(headers: &HeaderMap) -> Option<Flash> {
+    serde_urlencoded::from_str(&cookie_value(headers, FLASH_COOKIE)?).ok()
+}
+
+/// A cookie's value from the request's `Cookie` headers; an empty value counts as none.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == FLASH_COOKIE)
-        .and_then(|(_, value)| serde_urlencoded::from_str(value).ok())
+        .find(|(n, v)| *n == name && !v.is_empty())
+        .map(|(_, v)| v.to_string())
 }
 
 /// Once a page has shown the flash, expire its cookie. Only HTML pages count, so a stylesheet

@@ -104,7 +104,7 @@ pub async fn week_page(
     if form.channel.is_empty() {
         form.channel = "in_person".into();
     }
-    let monday = today - Duration::days(i64::from(today.weekday().number_days_from_monday()));
+    let monday = crate::domain::dates::week_start(today);
     let asks_this_week =
         db::asks::count_between(&state.pool, user.id, monday, monday + Duration::days(6)).await?;
     let introductions = db::asks::recent_introductions(&state.pool, user.id, 5).await?;

@@ -10,6 +10,8 @@ mod contacts;
 mod dashboard;
 mod embedded;
 mod health;
+mod lifecycle;
+mod security;
 mod server;
 mod sweeper;
 mod web_shell;

@@ -191,14 +191,47 @@ impl TestApp {
 
     /// `POST path` with a raw body of the given content type.
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> TestResponse {
-        let request = Request::builder()
+        self.post_raw_with(path, content_type, body, &[]).await
+    }
+
+    /// `POST path` with a URL-encoded form, the CSRF token the last page showed, and extra
+    /// headers.
+    pub async fn post_form_with(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let token = self
+            .jar
+            .lock()
+            .unwrap()
+            .csrf_token
+            .clone()
+            .unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", &token)];
+        all.extend_from_slice(fields);
+        let body = serde_urlencoded::to_string(&all).unwrap().into_bytes();
+        self.post_raw_with(path, "application/x-www-form-urlencoded", body, headers)
+            .await
+    }
+
+    async fn post_raw_with(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut request = Request::builder()
             .method(Method::POST)
             .uri(path)
             .header(header::CONTENT_TYPE, content_type)
-            .header(header::CONTENT_LENGTH, body.len())
-            .body(Body::from(body))
-            .unwrap();
-        self.send(request).await
+            .header(header::CONTENT_LENGTH, body.len());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.send(request.body(Body::from(body)).unwrap()).await
     }
 }
 

@@ -1,0 +1,5 @@
+//! Domain types and rules that every layer shares. Nothing here imports the web layer or the
+//! database.
+
+pub mod dates;
+pub mod spreadsheet;

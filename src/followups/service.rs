@@ -1,0 +1,128 @@
+//! The follow-up lifecycle, in one place. A follow-up is open, then possibly overdue (its due
+//! date passed in its owner's time zone), then possibly escalated to the owner's manager; it
+//! leaves those states by being done or postponed. Every change of state goes through the
+//! functions here or through the sweeper's statements in `db::follow_ups`, and they keep three
+//! rules that the property test checks after every step:
+//!
+//! - an item is overdue exactly when it is open and due before its owner's local today (as of
+//!   the latest sweep: time only moves on when the sweeper looks);
+//! - an item is escalated only while it is overdue, so whatever ends the overdue state (done,
+//!   postpone, an event that satisfies it) ends the escalation in the same statement;
+//! - a new or postponed item is never due before its owner's today, so no write can create an
+//!   overdue item behind the sweeper's back.
+
+use serde_json::json;
+use sqlx::PgConnection;
+use time::Date;
+
+use crate::accounts::model::UserId;
+use crate::asks::model::AskId;
+use crate::db;
+use crate::db::follow_ups::NewFollowUp;
+use crate::domain::dates::{add_days, parse_date};
+
+/// How far a postpone moves an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Postpone {
+    /// One day after the later of its due date and today.
+    Day,
+    /// A week after the later of its due date and today.
+    Week,
+    /// To this date.
+    To(Date),
+}
+
+/// A due date typed into a form: a date, today or later.
+pub fn parse_due(text: &str, today: Date) -> Result<Date, &'static str> {
+    check_due(parse_date(text)?, today)
+}
+
+/// A due date for a new or moved follow-up: today or later.
+pub fn check_due(due_on: Date, today: Date) -> Result<Date, &'static str> {
+    if due_on < today {
+        Err("Pick today or a later date.")
+    } else {
+        Ok(due_on)
+    }
+}
+
+/// The date a postpone moves an item due on `due_on` to, or why it cannot.
+pub fn postponed_date(due_on: Date, by: Postpone, today: Date) -> Result<Date, &'static str> {
+    let from = due_on.max(today);
+    let days = match by {
+        Postpone::Day => 1,
+        Postpone::Week => 7,
+        Postpone::To(date) => return check_due(date, today),
+    };
+    add_days(from, days).ok_or("That would be after 2999-12-31; pick a date instead.")
+}
+
+/// The longest title a follow-up keeps.
+pub const TITLE_MAX_CHARS: usize = 300;
+
+/// Creates a follow-up with its audit row. The caller has checked the due date with
+/// [`check_due`]; a title made from long names is shortened to [`TITLE_MAX_CHARS`].
+pub async fn add(
+    db: &mut PgConnection,
+    actor: Option<UserId>,
+    new: &NewFollowUp<'_>,
+) -> sqlx::Result<i64> {
+    let title = shorten(new.title, TITLE_MAX_CHARS);
+    let new = &NewFollowUp {
+        title: &title,
+        ..*new
+    };
+    let id = db::follow_ups::insert(&mut *db, new).await?;
+    let changes = json!({ "kind": new.kind, "title": new.title, "ask": new.ask,
+                          "contact": new.contact, "due_on": new.due_on.to_string() });
+    db::audit::record(&mut *db, actor, "follow_up", id, "create", changes).await?;
+    Ok(id)
+}
+
+/// Marks one of the owner's open follow-ups done, ending its overdue and escalated state;
+/// false when there is no such open follow-up.
+pub async fn complete(db: &mut PgConnection, owner: UserId, id: i64) -> sqlx::Result<bool> {
+    let done = db::follow_ups::mark_done(&mut *db, owner, id).await?;
+    if done {
+        db::audit::record(&mut *db, Some(owner), "follow_up", id, "done", json!({})).await?;
+    }
+    Ok(done)
+}
+
+/// Marks an ask's open follow-ups of these kinds done: an event satisfied them.
+pub async fn complete_for_ask(
+    db: &mut PgConnection,
+    ask: AskId,
+    kinds: &[&str],
+) -> sqlx::Result<u64> {
+    db::follow_ups::complete_for_ask(db, ask, kinds).await
+}
+
+/// Moves one of the owner's open follow-ups from `from` to `to` (already checked with
+/// [`postponed_date`]); false when there is no such open follow-up.
+pub async fn postpone(
+    db: &mut PgConnection,
+    owner: UserId,
+    id: i64,
+    from: Date,
+    to: Date,
+) -> sqlx::Result<bool> {
+    let moved = db::follow_ups::postpone(&mut *db, owner, id, to).await?;
+    if moved {
+        let changes = json!({ "due_on": [from.to_string(), to.to_string()] });
+        db::audit::record(&mut *db, Some(owner), "follow_up", id, "postpone", changes).await?;
+    }
+    Ok(moved)
+}
+
+/// `text` trimmed, and cut to `max` characters with an ellipsis when longer.
+fn shorten(text: &str, max: usize) -> String {
+    let text = text.trim();
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max - 1).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    cut
+}
