@@ -14,4 +14,5 @@ mod lifecycle;
 mod security;
 mod server;
 mod sweeper;
+mod walk;
 mod web_shell;
