@@ -506,10 +506,8 @@ async fn create_relationship(
     let other = own_contact(&state, &user, other).await?;
     let back = format!("/contacts/{id}");
     if other.contact_id == contact.contact_id {
-        return Ok(redirect_with_flash(
-            &back,
-            FlashKind::Error,
-            "A contact cannot know themselves.",
+        return Err(AppError::Unprocessable(
+            "A contact cannot know themselves: choose someone else.".into(),
         ));
     }
     let kind = RELATIONSHIP_KINDS

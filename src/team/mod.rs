@@ -237,10 +237,8 @@ async fn deactivate_member(
         .await?
         .ok_or(AppError::NotFound)?;
     if member.id == admin.id {
-        return Ok(redirect_with_flash(
-            &format!("/team/{id}"),
-            FlashKind::Error,
-            "You cannot deactivate your own account.",
+        return Err(AppError::Unprocessable(
+            "You cannot deactivate your own account: another admin has to.".into(),
         ));
     }
     service::set_active(&state.pool, admin.id, member.id, false).await?;
