@@ -38,7 +38,7 @@ pub struct ClusterOptions {
 }
 
 /// A PostgreSQL cluster under a data directory, started (or adopted) by this process.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct EmbeddedPg {
     bindir: PathBuf,
     cluster_dir: PathBuf,
@@ -95,6 +95,81 @@ impl EmbeddedPg {
             return Ok(());
         }
         self.remove_stale_pid_files()?;
+        self.launch().await?;
+        tracing::info!(socket = %self.socket_dir.display(), "PostgreSQL started");
+        Ok(())
+    }
+
+    /// Starts an existing cluster again after its postmaster died; never creates one. Fails
+    /// with [`Unrecoverable`] when retrying cannot help.
+    #[tracing::instrument(skip_all, fields(cluster = %self.cluster_dir.display()))]
+    pub async fn restart(&self) -> Result<()> {
+        if let Some(why) = self.unrecoverable() {
+            return Err(Unrecoverable(why).into());
+        }
+        self.prepare_socket_dir()?;
+        self.remove_stale_pid_files()?;
+        match self.launch().await {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                let text = format!("{error:#}");
+                if text.contains("Permission denied") || text.contains("incompatible with server") {
+                    Err(Unrecoverable(text).into())
+                } else {
+                    Err(error)
+                }
+            }
+        }
+    }
+
+    /// Why the cluster cannot be started by trying again, if it cannot: its directory is gone
+    /// or unreadable, or a different major version of PostgreSQL made it.
+    pub fn unrecoverable(&self) -> Option<String> {
+        let dir = self.cluster_dir.display();
+        let version = match fs::read_to_string(self.cluster_dir.join("PG_VERSION")) {
+            Ok(version) => version.trim().to_string(),
+            Err(e) if !self.cluster_dir.exists() => {
+                return Some(format!("the data directory {dir} has gone missing ({e})"));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Some(format!(
+                    "the data directory {dir} cannot be read: its permissions changed ({e})"
+                ));
+            }
+            Err(e) => {
+                return Some(format!(
+                    "{dir} is no longer a PostgreSQL cluster: PG_VERSION cannot be read ({e})"
+                ));
+            }
+        };
+        match self.binaries_major_version() {
+            Some(binaries) if binaries != version => Some(format!(
+                "the cluster in {dir} was made by PostgreSQL {version}, but the server binaries \
+                 in {} are PostgreSQL {binaries}",
+                self.bindir.display()
+            )),
+            _ => None,
+        }
+    }
+
+    /// The major version of the server binaries (`postgres --version`).
+    fn binaries_major_version(&self) -> Option<String> {
+        let out = std::process::Command::new(self.bindir.join("postgres"))
+            .arg("--version")
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let version = text.split_whitespace().last()?;
+        Some(version.split('.').next()?.to_string())
+    }
+
+    /// The last lines of the cluster's log, for messages about its failures.
+    pub fn log_tail(&self, lines: usize) -> String {
+        tail_of(&self.cluster_dir.join("server.log"), lines)
+    }
+
+    /// `pg_ctl start`, waiting until the server accepts connections.
+    async fn launch(&self) -> Result<()> {
         let log = self.cluster_dir.join("server.log");
         let out = self
             .server_command("pg_ctl")
@@ -116,7 +191,6 @@ impl EmbeddedPg {
                 tail
             );
         }
-        tracing::info!(socket = %self.socket_dir.display(), "PostgreSQL started");
         Ok(())
     }
 
@@ -348,6 +422,65 @@ impl EmbeddedPg {
             .process_group(0)
             .kill_on_drop(false);
         cmd
+    }
+}
+
+/// A failure that retrying cannot mend: the cluster's directory is gone or unreadable, or it
+/// belongs to another major version of PostgreSQL.
+#[derive(Debug, thiserror::Error)]
+#[error("the embedded PostgreSQL cannot be restarted: {0}")]
+pub struct Unrecoverable(pub String);
+
+/// Restarts the cluster whenever its postmaster has exited (the OOM killer, a crash, someone's
+/// `kill -9`) until `stopping` turns true, with growing pauses between attempts (1 s, 2 s, 4 s
+/// … 1 min), logging each attempt with PostgreSQL's last log lines. `restarts` counts the
+/// restarts that worked. Returns the reason when retrying cannot help; the caller stops.
+pub async fn supervise(
+    pg: EmbeddedPg,
+    restarts: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) -> Option<Unrecoverable> {
+    const CHECK_EVERY: Duration = Duration::from_millis(500);
+    const LONGEST_PAUSE: Duration = Duration::from_secs(60);
+    let mut pause = Duration::from_secs(1);
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(CHECK_EVERY) => {}
+            _ = stopping.changed() => return None,
+        }
+        if *stopping.borrow() || pg.is_running() {
+            continue;
+        }
+        tracing::error!(
+            postgres.log = %pg.log_tail(10),
+            retry_in_secs = pause.as_secs(),
+            "PostgreSQL has stopped; restarting it"
+        );
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            _ = stopping.changed() => return None,
+        }
+        match pg.restart().await {
+            Ok(()) => {
+                restarts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::info!("PostgreSQL restarted");
+                pause = Duration::from_secs(1);
+            }
+            Err(error) => match error.downcast::<Unrecoverable>() {
+                Ok(fatal) => {
+                    tracing::error!(error = %fatal, "giving up on the embedded PostgreSQL");
+                    return Some(fatal);
+                }
+                Err(error) => {
+                    tracing::error!(
+                        error = %format!("{error:#}"),
+                        postgres.log = %pg.log_tail(10),
+                        "PostgreSQL did not restart"
+                    );
+                    pause = (pause * 2).min(LONGEST_PAUSE);
+                }
+            },
+        }
     }
 }
 

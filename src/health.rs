@@ -132,6 +132,29 @@ async fn show_metrics(State(state): State<AppState>) -> impl IntoResponse {
         m.digests_total.to_string(),
     );
     metric(
+        "warmline_db_restarts_total",
+        "counter",
+        "Times the embedded PostgreSQL was restarted after it stopped on its own.",
+        state
+            .db_restarts
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .to_string(),
+    );
+    if let Some(space) = data_dir_space(&state.config.data_dir).await {
+        metric(
+            "warmline_data_dir_free_bytes",
+            "gauge",
+            "Free space on the data directory's file system.",
+            space.free_bytes.to_string(),
+        );
+        metric(
+            "warmline_data_dir_size_bytes",
+            "gauge",
+            "Size of the data directory's file system.",
+            space.total_bytes.to_string(),
+        );
+    }
+    metric(
         "warmline_db_pool_connections",
         "gauge",
         "Open database connections.",
@@ -150,4 +173,59 @@ async fn show_metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         out,
     )
+}
+
+/// Free and total space of the file system holding a directory.
+#[derive(Debug, Clone, Copy)]
+pub struct DiskSpace {
+    pub free_bytes: u64,
+    pub total_bytes: u64,
+}
+
+impl DiskSpace {
+    /// Below this share of free space, admins are warned: PostgreSQL stops writing when the
+    /// disk fills.
+    pub const LOW_PERCENT: u64 = 10;
+
+    /// Free space in percent.
+    pub fn free_percent(&self) -> u64 {
+        (self.free_bytes * 100)
+            .checked_div(self.total_bytes)
+            .unwrap_or(100)
+    }
+
+    /// Whether free space is below [`Self::LOW_PERCENT`].
+    pub fn is_low(&self) -> bool {
+        self.free_percent() < Self::LOW_PERCENT
+    }
+
+    /// Free space in gigabytes, for people.
+    pub fn free_gb(&self) -> String {
+        format!("{:.1}", self.free_bytes as f64 / 1e9)
+    }
+
+    /// Total space in gigabytes, for people.
+    pub fn total_gb(&self) -> String {
+        format!("{:.1}", self.total_bytes as f64 / 1e9)
+    }
+}
+
+/// The space on the data directory's file system (read with `df`, which every system has;
+/// `None` when it cannot be read).
+pub async fn data_dir_space(dir: &std::path::Path) -> Option<DiskSpace> {
+    let existing = dir.ancestors().find(|d| d.exists())?;
+    let out = tokio::process::Command::new("df")
+        .args(["-B1", "--output=avail,size"])
+        .arg(existing)
+        .output()
+        .await
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut numbers = text.lines().nth(1)?.split_whitespace();
+    let free_bytes = numbers.next()?.parse().ok()?;
+    let total_bytes = numbers.next()?.parse().ok()?;
+    Some(DiskSpace {
+        free_bytes,
+        total_bytes,
+    })
 }

@@ -5,14 +5,16 @@ use std::net::SocketAddr;
 use anyhow::{Context, Result};
 use std::time::Duration;
 
+use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 use tower_sessions::ExpiredDeletion;
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::config::Config;
 use crate::db::{Database, Role};
+use crate::embedded_pg;
 use crate::state::AppState;
 
 /// Serves until SIGINT or SIGTERM, then drains requests, stops background work and the
@@ -30,10 +32,27 @@ pub async fn serve(config: Config, bind: SocketAddr, demo: bool) -> Result<()> {
 
     let state = AppState::new(db.pool.clone(), config);
     let (stop, stopping) = watch::channel(false);
-    let mut background = spawn_background_tasks(&state, stopping);
+    let mut background = spawn_background_tasks(&state, stopping.clone());
+    let fatal = Arc::new(Mutex::new(None));
+    let given_up = Arc::new(Notify::new());
+    if let Some(cluster) = db.owned_cluster() {
+        let (cluster, restarts) = (cluster.clone(), state.db_restarts.clone());
+        let (fatal, given_up) = (fatal.clone(), given_up.clone());
+        background.spawn(async move {
+            if let Some(reason) = embedded_pg::supervise(cluster, restarts, stopping).await {
+                *fatal.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
+                given_up.notify_one();
+            }
+        });
+    }
     let app = crate::web::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                () = shutdown_signal() => {}
+                () = given_up.notified() => {}
+            }
+        })
         .await
         .context("the HTTP server failed");
     tracing::info!("requests drained; stopping background tasks");
@@ -48,6 +67,10 @@ pub async fn serve(config: Config, bind: SocketAddr, demo: bool) -> Result<()> {
     }
     let stopped = db.shutdown().await;
     served?;
+    if let Some(reason) = fatal.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        // The data stays as it is: nothing here deletes or re-creates a cluster.
+        return Err(reason).context("stopping: the database cannot be brought back");
+    }
     stopped
 }
 

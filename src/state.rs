@@ -2,6 +2,7 @@
 
 use std::ops::Deref;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use sqlx::PgPool;
 
@@ -20,6 +21,8 @@ pub struct App {
     pub config: Config,
     /// What the overdue sweeper has done, for `/metrics`.
     pub sweep_metrics: SweepMetrics,
+    /// How often the embedded PostgreSQL was restarted after it died, for `/metrics`.
+    pub db_restarts: Arc<AtomicU64>,
 }
 
 impl AppState {
@@ -29,6 +32,7 @@ impl AppState {
             pool,
             config,
             sweep_metrics: SweepMetrics::default(),
+            db_restarts: Arc::default(),
         }))
     }
 }

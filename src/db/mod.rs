@@ -60,6 +60,11 @@ impl Database {
         })
     }
 
+    /// The embedded cluster, when this process started it (and so looks after it).
+    pub fn owned_cluster(&self) -> Option<&EmbeddedPg> {
+        self.owned_cluster.as_ref()
+    }
+
     /// Closes the pool and stops the embedded cluster if this process started it.
     pub async fn shutdown(self) -> Result<()> {
         self.pool.close().await;

@@ -12,6 +12,7 @@ use crate::accounts::model::{Role, User, UserId};
 use crate::accounts::service::{self, AssignmentInput, NewUserInput};
 use crate::db;
 use crate::db::users::TeamMember;
+use crate::health::DiskSpace;
 use crate::state::AppState;
 use crate::web::auth::{Admin, Manager};
 use crate::web::form::FieldErrors;
@@ -43,6 +44,8 @@ struct TeamPage {
     form: NewUserInput,
     errors: FieldErrors,
     can_edit: bool,
+    /// The data directory's disk, for admins.
+    disk: Option<DiskSpace>,
 }
 
 /// One person's role, manager and target.
@@ -92,6 +95,10 @@ async fn team_page(
     let managers = manager_options(&members, None);
     let zones = db::users::time_zone_names(&state.pool).await?;
     let can_edit = viewer.role == Role::Admin;
+    let disk = match can_edit {
+        true => crate::health::data_dir_space(&state.config.data_dir).await,
+        false => None,
+    };
     render(
         status,
         &TeamPage {
@@ -102,6 +109,7 @@ async fn team_page(
             form,
             errors,
             can_edit,
+            disk,
         },
     )
 }

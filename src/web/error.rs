@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::page::PageContext;
+use crate::state::AppState;
 
 /// The result of a handler.
 pub type AppResult<T> = Result<T, AppError>;
@@ -56,8 +57,72 @@ pub enum AppError {
 #[derive(Debug, Clone)]
 struct ErrorDetail(String);
 
+/// Seconds a client is asked to wait when the database is unavailable.
+const RETRY_AFTER_UNAVAILABLE: &str = "5";
+
+/// What to tell the user when `error` means the database cannot be reached or cannot write
+/// right now (stopped, restarting, out of connections, out of disk): the request may work
+/// again later, so the answer is 503, not 500. `None` for every other error.
+pub fn unavailable_detail(error: &sqlx::Error) -> Option<&'static str> {
+    const BACK_SOON: &str = "The database is not reachable right now, so nothing was saved. \
+                             Warmline brings it back by itself: try again in a few seconds.";
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => Some(BACK_SOON),
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("53100") => Some(
+                "The database's disk is full, so nothing was saved. An administrator needs to \
+                 free space; then try again.",
+            ),
+            Some(code)
+                if code.starts_with("08")
+                    || matches!(
+                        code,
+                        "57P01" | "57P02" | "57P03" | "53200" | "53300" | "58030"
+                    ) =>
+            {
+                Some(BACK_SOON)
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The same for any error whose cause is such a database error.
+fn unavailable_cause(error: &anyhow::Error) -> Option<&'static str> {
+    error
+        .chain()
+        .filter_map(|cause| cause.downcast_ref::<sqlx::Error>())
+        .find_map(unavailable_detail)
+}
+
+/// A 503 with `Retry-After` and a message.
+pub fn service_unavailable(detail: &str) -> Response {
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, RETRY_AFTER_UNAVAILABLE)],
+    )
+        .into_response();
+    response
+        .extensions_mut()
+        .insert(ErrorDetail(detail.to_string()));
+    response
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let outage = match &self {
+            Self::Database(error) => unavailable_detail(error),
+            Self::Internal(error) => unavailable_cause(error),
+            _ => None,
+        };
+        if let Some(detail) = outage {
+            tracing::warn!(error = %self, "database unavailable");
+            return service_unavailable(detail);
+        }
         let (status, detail) = match &self {
             Self::NotFound | Self::Database(sqlx::Error::RowNotFound) => {
                 (StatusCode::NOT_FOUND, None)
@@ -132,9 +197,25 @@ struct ErrorPage {
 /// Gives every error response that is not already a page (from [`AppError`], the router's
 /// 404 and 405, the body limit's 413, the timeout's 503, a panic's 500) its proper body.
 /// Responses that carry their own HTML or JSON, such as a re-rendered form, pass untouched.
-pub async fn render_errors(request: Request, next: Next) -> Response {
+pub async fn render_errors(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let wants_json = request.uri().path().starts_with("/api/");
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
+    if response.status() == StatusCode::INTERNAL_SERVER_ERROR
+        && response.extensions().get::<ErrorDetail>().is_none()
+        && !database_answers(&state).await
+    {
+        // A layer below us (the session store) failed on its own; with the database away,
+        // that is an outage to wait out, not a fault.
+        tracing::warn!("a request failed while the database is unreachable");
+        response = service_unavailable(
+            "The database is not reachable right now, so nothing was saved. Warmline brings \
+             it back by itself: try again in a few seconds.",
+        );
+    }
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) || has_own_body(&response) {
         return response;
@@ -172,6 +253,15 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         .headers
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     Response::from_parts(parts, Body::from(body))
+}
+
+/// Whether the database answers a trivial query within a second.
+async fn database_answers(state: &AppState) -> bool {
+    let ping = sqlx::query_scalar!(r#"select 1 as "one!""#).fetch_one(&state.pool);
+    matches!(
+        tokio::time::timeout(std::time::Duration::from_secs(1), ping).await,
+        Ok(Ok(_))
+    )
 }
 
 fn has_own_body(response: &Response) -> bool {

@@ -77,7 +77,10 @@ pub fn app(state: AppState) -> Router {
                 ))
                 .layer(CompressionLayer::new())
                 .layer(middleware::from_fn(page::clear_shown_flash))
-                .layer(middleware::from_fn(error::render_errors))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    error::render_errors,
+                ))
                 .layer(middleware::from_fn_with_state(
                     state.clone(),
                     form::refuse_control_characters,

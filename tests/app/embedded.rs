@@ -1,10 +1,11 @@
 //! The embedded PostgreSQL module on its own.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
-use warmline::embedded_pg::{find_bindir, find_bindir_among};
+use warmline::embedded_pg::{Unrecoverable, find_bindir, find_bindir_among};
 
-use crate::common::temp_dir;
+use crate::common::{start_cluster, temp_dir};
 
 #[test]
 fn missing_server_binaries_give_one_clear_message_naming_the_package_and_the_alternative() {
@@ -25,4 +26,43 @@ fn the_server_binaries_are_found_in_their_real_directory() {
         dir,
         "symlinks are resolved"
     );
+}
+
+/// The reason a restart gave, when it gave up.
+async fn unrecoverable_reason(pg: &warmline::embedded_pg::EmbeddedPg) -> String {
+    let error = pg.restart().await.expect_err("the restart is refused");
+    error
+        .downcast::<Unrecoverable>()
+        .unwrap_or_else(|e| panic!("a retryable error where retrying cannot help: {e:#}"))
+        .0
+}
+
+#[tokio::test]
+async fn a_restart_gives_up_on_another_major_version_or_unreadable_files_and_leaves_them_be() {
+    let dir = temp_dir("unrecoverable");
+    let pg = start_cluster(&dir).await;
+    pg.stop().await.unwrap();
+    let version_file = pg.cluster_dir().join("PG_VERSION");
+    let real = std::fs::read_to_string(&version_file).unwrap();
+
+    std::fs::write(&version_file, "99\n").unwrap();
+    let why = unrecoverable_reason(&pg).await;
+    assert!(
+        why.contains("PostgreSQL 99") && why.contains(real.trim()),
+        "{why}"
+    );
+    assert_eq!(std::fs::read_to_string(&version_file).unwrap(), "99\n");
+    std::fs::write(&version_file, &real).unwrap();
+
+    // The directory's permissions changed under it: the server cannot read its files.
+    let mode = std::fs::metadata(pg.cluster_dir()).unwrap().permissions();
+    std::fs::set_permissions(pg.cluster_dir(), std::fs::Permissions::from_mode(0o000)).unwrap();
+    let why = pg.restart().await.expect_err("no access, no start");
+    let fatal = why.downcast_ref::<Unrecoverable>().is_some();
+    std::fs::set_permissions(pg.cluster_dir(), mode).unwrap();
+    assert!(fatal, "{why:#}");
+
+    // Put right, the same cluster starts again.
+    pg.restart().await.expect("starts once the files are back");
+    pg.stop().await.unwrap();
 }

@@ -30,8 +30,24 @@ async fn readyz_answers_503_quickly_while_the_database_is_down_and_recovers_afte
     let router = warmline::app(AppState::new(pool.clone(), Config::for_database(None)));
     let app = TestApp::over(router, pool);
     app.get("/readyz").await.assert_status(StatusCode::OK);
+    app.login_as_new("rep@example.com", "rep", None).await;
+    app.get("/contacts/new").await.assert_status(StatusCode::OK);
 
     pg.stop().await.unwrap();
+    // Signed-in pages and forms say the database is away: 503 with Retry-After, never 500.
+    for res in [
+        app.get("/").await,
+        app.get("/contacts").await,
+        app.post_form(
+            "/contacts",
+            &[("name", "Ann Lee"), ("kind", "client"), ("strength", "3")],
+        )
+        .await,
+    ] {
+        res.assert_status(StatusCode::SERVICE_UNAVAILABLE)
+            .assert_contains("nothing was saved");
+        assert_eq!(res.header("retry-after"), Some("5"));
+    }
     for _ in 0..2 {
         let started = Instant::now();
         let res = app.get("/readyz").await;
@@ -65,4 +81,124 @@ async fn readyz_answers_503_quickly_while_the_database_is_down_and_recovers_afte
         .await
         .unwrap();
     assert_eq!(one, 1);
+    app.get("/").await.assert_status(StatusCode::OK);
+}
+
+/// A small tmpfs, unmounted (lazily, so a cluster still on it does not stop it) when dropped.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &std::path::Path, megabytes: u32) -> Option<Self> {
+        std::fs::create_dir_all(dir).ok()?;
+        let ok = std::process::Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={megabytes}m,mode=0777"),
+                "tmpfs",
+            ])
+            .arg(dir)
+            .status()
+            .ok()?
+            .success();
+        ok.then(|| Self(dir.to_path_buf()))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_answers_503_saying_so_and_writes_nothing_half() {
+    let dir = temp_dir("disk-full");
+    let Some(disk) = SmallDisk::mount(&dir.join("small"), 160) else {
+        println!("skipped: this machine does not allow mounting a tmpfs");
+        return;
+    };
+    let pg = start_cluster(&disk.0).await;
+    let pool = warmline::db::connect(&pg.url("postgres"), 3).await.unwrap();
+    warmline::db::migrate(&pool).await.unwrap();
+    // Write-ahead log segments are recycled, not created, from here on: a full disk then
+    // refuses the table's growth (an error) rather than the log's (a crash).
+    for _ in 0..4 {
+        sqlx::query("insert into audit_log (entity, action) values ('warm-up', 'x')")
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query("select pg_switch_wal()")
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    sqlx::query("checkpoint").execute(&pool).await.unwrap();
+    let router = warmline::app(AppState::new(pool.clone(), Config::for_database(None)));
+    let app = TestApp::over(router, pool);
+    app.login_as_new("rep@example.com", "rep", None).await;
+
+    // Fill the disk to within 2 MB.
+    let free = warmline::health::data_dir_space(&disk.0).await.unwrap();
+    let fill = std::process::Command::new("fallocate")
+        .args(["-l", &(free.free_bytes - 2 * 1024 * 1024).to_string()])
+        .arg(disk.0.join("filler"))
+        .status()
+        .unwrap();
+    assert!(fill.success());
+    assert!(
+        warmline::health::data_dir_space(&disk.0)
+            .await
+            .unwrap()
+            .is_low()
+    );
+
+    // Contacts with long, incompressible notes until the disk refuses one.
+    let mut saved: i64 = 0;
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let refused = loop {
+        let notes: String = (0..19_000)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                char::from(b'a' + (seed % 26) as u8)
+            })
+            .collect();
+        app.get("/contacts/new").await;
+        let name = format!("Person {saved}");
+        let res = app
+            .post_form(
+                "/contacts",
+                &[
+                    ("name", &name),
+                    ("kind", "client"),
+                    ("strength", "3"),
+                    ("notes", &notes),
+                ],
+            )
+            .await;
+        if res.status != StatusCode::SEE_OTHER {
+            break res;
+        }
+        saved += 1;
+        assert!(saved < 500, "the disk never filled");
+    };
+    refused
+        .assert_status(StatusCode::SERVICE_UNAVAILABLE)
+        .assert_contains("disk is full");
+    assert!(refused.header("retry-after").is_some());
+    // Nothing half-written: exactly the contacts that were acknowledged, each with its audit row.
+    std::fs::remove_file(disk.0.join("filler")).unwrap();
+    assert_eq!(app.count("select count(*) from contacts").await, saved);
+    assert_eq!(
+        app.count("select count(*) from audit_log where entity = 'contact'")
+            .await,
+        saved
+    );
+    pg.stop().await.unwrap();
 }

@@ -175,3 +175,102 @@ async fn serve_starts_its_own_postgres_stops_it_on_ctrl_c_and_keeps_data_across_
     assert!(status.success(), "SIGTERM exits 0, got {status:?}");
     assert!(!pg.is_running());
 }
+
+#[tokio::test]
+async fn a_killed_postgres_is_restarted_and_pages_come_back_with_nothing_lost() {
+    let dir = temp_dir("supervise");
+    let data: PathBuf = dir.join("data");
+    let cluster_dir = data.join("postgres");
+    let pg = EmbeddedPg::new(&cluster_dir).unwrap();
+    pg.stop_and_remove_after(std::process::id(), &dir).unwrap();
+    let served = serve(&data).await;
+
+    // An acknowledged write, then the OOM killer's way of ending PostgreSQL.
+    let pool = warmline::db::connect(&pg.url("warmline"), 1).await.unwrap();
+    sqlx::query("insert into audit_log (entity, action) values ('test-marker', 'acknowledged')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let postmaster = postmaster_pid(&cluster_dir).expect("a running postmaster");
+    send_signal(postmaster, "KILL");
+    let killed_at = std::time::Instant::now();
+
+    // While it is down, pages say so with 503 (never 500); then they are served again.
+    let mut statuses = Vec::new();
+    let mut seen_down = false;
+    let recovered = loop {
+        let (ready, _) = get_url(&format!("{}/readyz", served.base)).await;
+        let (login, _) = get_url(&format!("{}/setup", served.base)).await;
+        statuses.push(login);
+        // Backends may serve their open connections for a moment after the postmaster dies:
+        // the outage counts from the first failed check or the new postmaster.
+        seen_down |= ready != StatusCode::OK || postmaster_pid(&cluster_dir) != Some(postmaster);
+        if ready == StatusCode::OK && seen_down {
+            // The pool has let go of the connections the crash broke: the first page after
+            // recovery works.
+            assert_eq!(login, StatusCode::OK, "{statuses:?}");
+            break killed_at.elapsed();
+        }
+        assert!(
+            killed_at.elapsed() < Duration::from_secs(30),
+            "not back after 30 s; statuses {statuses:?}\n{}",
+            served.log.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    println!("the embedded PostgreSQL was back {recovered:?} after kill -9");
+    assert!(
+        recovered < Duration::from_secs(10),
+        "back after {recovered:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::SERVICE_UNAVAILABLE),
+        "{statuses:?}"
+    );
+    assert_ne!(postmaster_pid(&cluster_dir), Some(postmaster));
+    assert_eq!(count_markers(&pg).await, 1);
+    let (_, metrics) = get_url(&format!("{}/metrics", served.base)).await;
+    assert!(
+        metrics.contains("warmline_db_restarts_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("warmline_data_dir_free_bytes"),
+        "{metrics}"
+    );
+    let log = served.log.lock().unwrap().clone();
+    assert!(
+        log.contains("PostgreSQL has stopped; restarting it"),
+        "{log}"
+    );
+    let status = served.signal_and_wait("TERM").await;
+    assert!(status.success(), "SIGTERM exits 0, got {status:?}");
+}
+
+#[tokio::test]
+async fn a_vanished_data_directory_stops_the_server_with_one_clear_error() {
+    let dir = temp_dir("vanished");
+    let data: PathBuf = dir.join("data");
+    let cluster_dir = data.join("postgres");
+    let pg = EmbeddedPg::new(&cluster_dir).unwrap();
+    pg.stop_and_remove_after(std::process::id(), &dir).unwrap();
+    let mut served = serve(&data).await;
+    let postmaster = postmaster_pid(&cluster_dir).expect("a running postmaster");
+    // The cluster's directory is moved away (a botched clean-up), then PostgreSQL dies.
+    let moved = dir.join("moved-away");
+    std::fs::rename(&cluster_dir, &moved).unwrap();
+    send_signal(postmaster, "KILL");
+    let status = tokio::time::timeout(Duration::from_secs(30), served.child.wait())
+        .await
+        .unwrap_or_else(|_| panic!("still running:\n{}", served.log.lock().unwrap()))
+        .unwrap();
+    assert!(!status.success(), "exits non-zero");
+    let log = served.log.lock().unwrap().clone();
+    assert!(log.contains("has gone missing"), "{log}");
+    // Nothing was re-created in its place, and the moved data is untouched.
+    assert!(!cluster_dir.join("PG_VERSION").exists());
+    assert!(moved.join("PG_VERSION").exists());
+}
