@@ -6,6 +6,8 @@ pub mod accounts;
 pub mod api;
 /// Referral asks: logging, the stage flow, events, the close-the-loop checklist.
 pub mod asks;
+/// `/calendar/{secret}.ics`: follow-ups as a feed for the rep's own calendar.
+pub mod calendar;
 /// The command line: `serve`, `migrate`, ….
 pub mod cli;
 /// Settings from flags and the environment.

@@ -2,6 +2,7 @@
 
 use super::model::ContactInput;
 use crate::db::contacts::Contact;
+use crate::domain::content_lines::{escape, fold_into, unescape};
 
 /// One contact as a vCard, with CRLF line ends and lines folded at 75 octets.
 pub fn write(contact: &Contact) -> String {
@@ -130,43 +131,4 @@ fn split_name(name: &str) -> (&str, &str) {
         Some((given, family)) => (given, family),
         None => (name.trim(), ""),
     }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace(',', "\\,")
-        .replace(';', "\\;")
-        .replace("\r\n", "\\n")
-        .replace('\n', "\\n")
-}
-
-fn unescape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next() {
-                Some('n' | 'N') => out.push('\n'),
-                Some(other) => out.push(other),
-                None => out.push('\\'),
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Appends `text` as content lines of at most 75 octets, never splitting a character.
-fn fold_into(out: &mut String, text: &str) {
-    let mut width = 0;
-    for c in text.chars() {
-        if width + c.len_utf8() > 75 {
-            out.push_str("\r\n ");
-            width = 1;
-        }
-        out.push(c);
-        width += c.len_utf8();
-    }
-    out.push_str("\r\n");
 }

@@ -3,6 +3,7 @@
 
 pub mod asks;
 pub mod audit;
+pub mod calendar;
 pub mod coaching;
 pub mod contacts;
 pub mod follow_ups;

@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/settings/password", post(change_password))
         .route("/settings/sessions/end-others", post(end_other_sessions))
         .route("/settings/tokens", post(create_token))
+        .route("/settings/calendar", post(update_calendar))
         .route("/settings/tokens/{id}/revoke", post(revoke_token))
 }
 
@@ -41,6 +42,8 @@ struct SettingsPage {
     new_token: Option<String>,
     token_name: String,
     errors: FieldErrors,
+    /// The full address of the user's calendar feed, when it is on.
+    calendar_url: Option<String>,
 }
 
 /// Name, time zone and quiet hours.
@@ -86,6 +89,12 @@ async fn settings_page(
 ) -> AppResult<Response> {
     let zones = db::users::time_zone_names(&state.pool).await?;
     let tokens = db::tokens::list_active(&state.pool, user.id).await?;
+    let calendar_url = db::calendar::secret_of(&state.pool, user.id)
+        .await?
+        .map(|secret| {
+            let base = state.config.public_url.trim_end_matches('/');
+            format!("{base}{}", crate::calendar::feed_path(&secret))
+        });
     let profile = match page.profile {
         Some(profile) => profile,
         None => {
@@ -109,8 +118,61 @@ async fn settings_page(
             new_token: page.new_token,
             token_name: page.token_name,
             errors: page.errors,
+            calendar_url,
         },
     )
+}
+
+/// Turns the calendar feed on with a new secret address (revoking any old one), or off.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct CalendarForm {
+    /// `new` or `off`.
+    action: String,
+}
+
+async fn update_calendar(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Form(form): Form<CalendarForm>,
+) -> AppResult<Response> {
+    let (secret, message) = match form.action.as_str() {
+        "new" => (
+            Some(crate::accounts::service::random_token()),
+            "Your calendar address is ready; the old one, if any, no longer works.",
+        ),
+        "off" => (
+            None,
+            "The calendar feed is off; its address no longer works.",
+        ),
+        _ => {
+            return Err(AppError::BadRequest(
+                "Choose a new address or turn the feed off.".into(),
+            ));
+        }
+    };
+    let mut tx = state.pool.begin().await?;
+    db::calendar::set_secret(&mut *tx, user.id, secret.as_deref()).await?;
+    let action = if secret.is_some() {
+        "calendar_new"
+    } else {
+        "calendar_off"
+    };
+    db::audit::record(
+        &mut *tx,
+        Some(user.id),
+        "user",
+        user.id.0,
+        action,
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        "/settings#calendar",
+        FlashKind::Success,
+        message,
+    ))
 }
 
 async fn show_settings(

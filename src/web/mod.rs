@@ -50,6 +50,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages(&state))
         .merge(crate::api::router())
         .merge(crate::health::router())
+        .merge(crate::calendar::router())
         .merge(assets::router())
         .fallback(error::not_found)
         .layer(

@@ -4,6 +4,7 @@
 mod accounts;
 mod asks;
 mod browser;
+mod calendar;
 mod cli;
 mod common;
 mod contacts;
