@@ -6,7 +6,3 @@ alter table users add column calendar_secret text unique
 -- A contact merged into another is archived and points at the one it became.
 alter table contacts add column merged_into_id bigint references contacts (contact_id)
     check (merged_into_id <> contact_id);
-
--- Finding possible duplicates by e-mail within one owner's contacts.
-create index contacts_owner_email_idx on contacts (owner_id, lower(email))
-    where email is not null and archived_at is null;

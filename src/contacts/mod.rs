@@ -4,6 +4,7 @@
 pub mod export;
 pub mod import;
 mod imports;
+pub mod merge;
 pub mod model;
 pub mod vcard;
 
@@ -57,6 +58,7 @@ pub fn router() -> Router<AppState> {
             post(delete_relationship),
         )
         .merge(imports::router())
+        .merge(merge::router())
 }
 
 /// The list's filters, as they appear in the query string.

@@ -685,3 +685,179 @@ pub async fn suggest(
     .fetch_all(db)
     .await
 }
+
+/// Two of one owner's active contacts that may be the same person.
+#[derive(Debug, Clone)]
+pub struct PossibleDuplicate {
+    pub a_id: ContactId,
+    pub a_name: String,
+    pub a_company: Option<String>,
+    pub b_id: ContactId,
+    pub b_name: String,
+    pub b_company: Option<String>,
+    pub owner_name: String,
+    /// Why they look alike, for people.
+    pub reason: String,
+}
+
+/// Pairs of active contacts with one owner (among the owners the viewer sees) that share a
+/// LinkedIn profile (however its address is written) or have similar names at similar (or
+/// unknown) companies; the closest names first. E-mail addresses are unique per owner
+/// already, so they cannot pair.
+pub async fn possible_duplicates(
+    db: impl PgExecutor<'_>,
+    viewer: UserId,
+    limit: i64,
+) -> sqlx::Result<Vec<PossibleDuplicate>> {
+    sqlx::query_as!(
+        PossibleDuplicate,
+        r#"with pairs as (
+               select a.contact_id as a_id, b.contact_id as b_id, 'the same LinkedIn profile' as reason, 2.0::float4 as score
+               from contacts a
+               join contacts b on b.owner_id = a.owner_id and b.contact_id > a.contact_id and b.archived_at is null
+                and substring(lower(b.linkedin_url) from 'linkedin\.com/in/([^/?#]+)')
+                    = substring(lower(a.linkedin_url) from 'linkedin\.com/in/([^/?#]+)')
+               where a.owner_id in (select visible_user_ids($1)) and a.archived_at is null
+                 and a.linkedin_url is not null
+               union
+               select a.contact_id, b.contact_id, 'similar names', similarity(lower(a.name), lower(b.name))
+               from contacts a
+               join contacts b on b.owner_id = a.owner_id and b.contact_id > a.contact_id and b.archived_at is null
+                and lower(b.name) % lower(a.name)
+               where a.owner_id in (select visible_user_ids($1)) and a.archived_at is null
+                 and similarity(lower(a.name), lower(b.name)) >= 0.6
+                 and (a.company is null or b.company is null
+                      or similarity(lower(a.company), lower(b.company)) >= 0.5)
+           ), best as (
+               select distinct on (a_id, b_id) a_id, b_id, reason, score from pairs
+               order by a_id, b_id, score desc
+           )
+           select a.contact_id as "a_id: ContactId", a.name as a_name, a.company as a_company,
+                  b.contact_id as "b_id: ContactId", b.name as b_name, b.company as b_company,
+                  u.name as owner_name, p.reason as "reason!"
+           from best p
+           join contacts a on a.contact_id = p.a_id
+           join contacts b on b.contact_id = p.b_id
+           join users u on u.user_id = a.owner_id
+           order by p.score desc, lower(a.name), a.contact_id, b.contact_id
+           limit $2"#,
+        viewer as UserId,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Merges contact `drop` into `keep` (both of one owner, checked by the caller): every ask
+/// (as source or target), follow-up and relationship of `drop` moves to `keep` (relationships
+/// deduplicated, the one between them dropped), `keep`'s empty fields are filled from `drop`
+/// and their notes joined, and `drop` is archived pointing at `keep`. Returns `drop`'s row as
+/// it was, for the audit log. The triggers on asks recompute both contacts' ask dates.
+pub async fn merge(
+    db: &mut sqlx::PgConnection,
+    keep: ContactId,
+    drop: ContactId,
+) -> sqlx::Result<serde_json::Value> {
+    // Both rows locked, in id order, so two merges of one pair wait for each other.
+    sqlx::query!(
+        "select contact_id from contacts where contact_id in ($1, $2) order by contact_id for update",
+        keep as ContactId,
+        drop as ContactId
+    )
+    .fetch_all(&mut *db)
+    .await?;
+    let old = sqlx::query_scalar!(
+        r#"select to_jsonb(c) - array['recent_ask_dates', 'intro_ask_dates', 'won_ask_dates'] as "row!"
+           from contacts c where contact_id = $1"#,
+        drop as ContactId
+    )
+    .fetch_one(&mut *db)
+    .await?;
+    // The e-mail and LinkedIn address are unique per owner: they leave `drop` first.
+    sqlx::query!(
+        "update contacts set archived_at = coalesce(archived_at, now()), merged_into_id = $1,
+                email = null, linkedin_url = null
+         where contact_id = $2",
+        keep as ContactId,
+        drop as ContactId
+    )
+    .execute(&mut *db)
+    .await?;
+    sqlx::query!(
+        r#"update contacts k set
+               email = coalesce(k.email, d.email), phone = coalesce(k.phone, d.phone),
+               company = coalesce(k.company, d.company), title = coalesce(k.title, d.title),
+               linkedin_url = coalesce(k.linkedin_url, d.linkedin_url),
+               touch_cadence_days = coalesce(k.touch_cadence_days, d.touch_cadence_days),
+               strength = greatest(k.strength, d.strength),
+               last_touch_at = greatest(k.last_touch_at, d.last_touch_at),
+               notes = left(case when d.notes = '' then k.notes
+                                 when k.notes = '' then d.notes
+                                 else k.notes || E'\n\n' || d.notes end, 20000)
+           from jsonb_to_record($2) as d (email text, phone text, company text, title text,
+                linkedin_url text, touch_cadence_days int4, strength int2, last_touch_at timestamptz, notes text)
+           where k.contact_id = $1"#,
+        keep as ContactId,
+        &old
+    )
+    .execute(&mut *db)
+    .await?;
+    sqlx::query!(
+        "update referral_asks set source_contact_id = $1 where source_contact_id = $2",
+        keep as ContactId,
+        drop as ContactId
+    )
+    .execute(&mut *db)
+    .await?;
+    sqlx::query!(
+        "update referral_asks set target_contact_id = $1 where target_contact_id = $2",
+        keep as ContactId,
+        drop as ContactId
+    )
+    .execute(&mut *db)
+    .await?;
+    sqlx::query!(
+        "update follow_ups set contact_id = $1 where contact_id = $2",
+        keep as ContactId,
+        drop as ContactId
+    )
+    .execute(&mut *db)
+    .await?;
+    // Relationships: the edge between the two goes, an edge `keep` already has to the same
+    // person wins (with the stronger strength), the rest move over.
+    sqlx::query!(
+        r#"with other_end as (
+               select r.relationship_id, r.strength,
+                      case when r.from_contact_id = $2 then r.to_contact_id else r.from_contact_id end as other
+               from relationships r where $2 in (r.from_contact_id, r.to_contact_id)
+           ), kept as (
+               update relationships k set strength = greatest(k.strength, o.strength)
+               from other_end o
+               where $1 in (k.from_contact_id, k.to_contact_id)
+                 and o.other = case when k.from_contact_id = $1 then k.to_contact_id else k.from_contact_id end
+               returning o.relationship_id
+           )
+           delete from relationships r
+           where r.relationship_id in (select relationship_id from kept)
+              or (r.from_contact_id, r.to_contact_id) in (($1, $2), ($2, $1))"#,
+        keep as ContactId,
+        drop as ContactId
+    )
+    .execute(&mut *db)
+    .await?;
+    sqlx::query!(
+        "update relationships set from_contact_id = $1 where from_contact_id = $2",
+        keep as ContactId,
+        drop as ContactId
+    )
+    .execute(&mut *db)
+    .await?;
+    sqlx::query!(
+        "update relationships set to_contact_id = $1 where to_contact_id = $2",
+        keep as ContactId,
+        drop as ContactId
+    )
+    .execute(&mut *db)
+    .await?;
+    Ok(old)
+}

@@ -12,6 +12,7 @@ mod dashboard;
 mod embedded;
 mod health;
 mod lifecycle;
+mod merge;
 mod security;
 mod server;
 mod sweeper;
