@@ -138,9 +138,15 @@ async fn a_full_disk_answers_503_saying_so_and_writes_nothing_half() {
             .unwrap();
     }
     sqlx::query("checkpoint").execute(&pool).await.unwrap();
-    let router = warmline::app(AppState::new(pool.clone(), Config::for_database(None)));
+    let mut config = Config::for_database(None);
+    config.data_dir = disk.0.clone();
+    let router = warmline::app(AppState::new(pool.clone(), config));
     let app = TestApp::over(router, pool);
-    app.login_as_new("rep@example.com", "rep", None).await;
+    app.login_as_new("admin@example.com", "admin", None).await;
+    app.get("/team")
+        .await
+        .assert_contains("Data directory disk:")
+        .assert_lacks("almost full");
 
     // Fill the disk to within 2 MB.
     let free = warmline::health::data_dir_space(&disk.0).await.unwrap();
@@ -156,6 +162,12 @@ async fn a_full_disk_answers_503_saying_so_and_writes_nothing_half() {
             .unwrap()
             .is_low()
     );
+    app.get("/team")
+        .await
+        .assert_contains("disk is almost full");
+    app.get("/metrics")
+        .await
+        .assert_contains("warmline_data_dir_free_bytes");
 
     // Contacts with long, incompressible notes until the disk refuses one.
     let mut saved: i64 = 0;
