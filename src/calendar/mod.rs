@@ -53,7 +53,7 @@ async fn show_feed(
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
     let body = write_feed(&items, &user.name, &state.config.public_url, changed);
     let etag = format!("\"{}\"", hex(&Sha256::digest(body.as_bytes())[..16]));
-    let last_modified = changed.format(&Rfc2822).unwrap_or_default();
+    let last_modified = http_date(changed);
     let mut response = if not_modified(&headers, &etag, changed) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -91,7 +91,7 @@ fn not_modified(headers: &HeaderMap, etag: &str, changed: OffsetDateTime) -> boo
     headers
         .get(header::IF_MODIFIED_SINCE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| OffsetDateTime::parse(v, &Rfc2822).ok())
+        .and_then(|v| OffsetDateTime::parse(&v.replace("GMT", "+0000"), &Rfc2822).ok())
         .is_some_and(|since| since >= changed)
 }
 
@@ -159,6 +159,16 @@ fn write_feed(
     }
     line("END:VCALENDAR".into());
     out
+}
+
+/// An HTTP date (RFC 9110's IMF-fixdate): `Wed, 02 Dec 2026 04:07:20 GMT`.
+fn http_date(at: OffsetDateTime) -> String {
+    let format = format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    at.to_offset(time::UtcOffset::UTC)
+        .format(format)
+        .unwrap_or_default()
 }
 
 fn hex(bytes: &[u8]) -> String {

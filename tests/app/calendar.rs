@@ -195,6 +195,10 @@ async fn the_feed_lists_open_follow_ups_and_inspections_and_an_independent_parse
     let first = fetch(&app, &rep_feed, &[]).await;
     let etag = first.header("etag").unwrap().to_string();
     let last_modified = first.header("last-modified").unwrap().to_string();
+    assert!(
+        last_modified.ends_with(" GMT"),
+        "an HTTP date: {last_modified}"
+    );
     fetch(&app, &rep_feed, &[("if-none-match", &etag)])
         .await
         .assert_status(StatusCode::NOT_MODIFIED);
