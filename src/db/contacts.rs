@@ -802,15 +802,12 @@ pub async fn merge(
     )
     .execute(&mut *db)
     .await?;
+    // One statement, so the ask triggers recompute both contacts' ask dates once.
     sqlx::query!(
-        "update referral_asks set source_contact_id = $1 where source_contact_id = $2",
-        keep as ContactId,
-        drop as ContactId
-    )
-    .execute(&mut *db)
-    .await?;
-    sqlx::query!(
-        "update referral_asks set target_contact_id = $1 where target_contact_id = $2",
+        "update referral_asks
+         set source_contact_id = case when source_contact_id = $2 then $1 else source_contact_id end,
+             target_contact_id = case when target_contact_id = $2 then $1 else target_contact_id end
+         where $2 in (source_contact_id, target_contact_id)",
         keep as ContactId,
         drop as ContactId
     )
@@ -846,14 +843,10 @@ pub async fn merge(
     .execute(&mut *db)
     .await?;
     sqlx::query!(
-        "update relationships set from_contact_id = $1 where from_contact_id = $2",
-        keep as ContactId,
-        drop as ContactId
-    )
-    .execute(&mut *db)
-    .await?;
-    sqlx::query!(
-        "update relationships set to_contact_id = $1 where to_contact_id = $2",
+        "update relationships
+         set from_contact_id = case when from_contact_id = $2 then $1 else from_contact_id end,
+             to_contact_id = case when to_contact_id = $2 then $1 else to_contact_id end
+         where $2 in (from_contact_id, to_contact_id)",
         keep as ContactId,
         drop as ContactId
     )

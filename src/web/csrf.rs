@@ -153,12 +153,7 @@ async fn submitted_token(
     if let Some(token) = request.uri().query().and_then(|q| field_of(q.as_bytes())) {
         return Ok((request, Some(token)));
     }
-    let is_form = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    if !super::form::is_urlencoded_form(request.headers()) {
         return Ok((request, None));
     }
     let (parts, body) = request.into_parts();

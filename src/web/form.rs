@@ -68,12 +68,7 @@ pub async fn refuse_control_characters(
     {
         return refusal.into_response();
     }
-    let is_form = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    if !is_urlencoded_form(request.headers()) {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
@@ -85,6 +80,14 @@ pub async fn refuse_control_characters(
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+/// Whether a request's body is a URL-encoded form.
+pub fn is_urlencoded_form(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
 }
 
 /// Whether `c` is a control character a form may not carry.

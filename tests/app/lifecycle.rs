@@ -67,13 +67,7 @@ impl World {
             ("la@example.com", "America/Los_Angeles"),
             ("tokyo@example.com", "Asia/Tokyo"),
         ] {
-            let id = app.create_user(email, email, "rep", Some(manager)).await;
-            sqlx::query("update users set time_zone = $2 where user_id = $1")
-                .bind(id.0)
-                .bind(zone)
-                .execute(&app.pool)
-                .await
-                .unwrap();
+            let id = app.create_user_in(email, "rep", Some(manager), zone).await;
             reps.push(db::users::find(&app.pool, id).await.unwrap().unwrap());
         }
         Self {

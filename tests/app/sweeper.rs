@@ -16,25 +16,6 @@ use crate::common::{PASSWORD, TestApp, start_cluster, temp_dir};
 
 const TWO_DAYS: Duration = Duration::from_secs(48 * 3600);
 
-async fn user_in(
-    app: &TestApp,
-    email: &str,
-    role: &str,
-    manager: Option<UserId>,
-    zone: &str,
-) -> UserId {
-    let id = app
-        .create_user(email, email.split('@').next().unwrap(), role, manager)
-        .await;
-    sqlx::query("update users set time_zone = $2 where user_id = $1")
-        .bind(id.0)
-        .bind(zone)
-        .execute(&app.pool)
-        .await
-        .unwrap();
-    id
-}
-
 async fn follow_up(app: &TestApp, owner: UserId, title: &str, due: &str) -> i64 {
     sqlx::query_scalar("insert into follow_ups (owner_id, kind, title, due_on) values ($1, 'other', $2, $3::date) returning follow_up_id")
         .bind(owner.0)
@@ -60,8 +41,12 @@ async fn overdue(app: &TestApp, id: i64) -> bool {
 #[tokio::test]
 async fn a_due_date_passes_at_midnight_in_the_owners_time_zone() {
     let app = TestApp::spawn().await;
-    let tokyo = user_in(&app, "tokyo@example.com", "rep", None, "Asia/Tokyo").await;
-    let la = user_in(&app, "la@example.com", "rep", None, "America/Los_Angeles").await;
+    let tokyo = app
+        .create_user_in("tokyo@example.com", "rep", None, "Asia/Tokyo")
+        .await;
+    let la = app
+        .create_user_in("la@example.com", "rep", None, "America/Los_Angeles")
+        .await;
     let in_tokyo = follow_up(&app, tokyo, "Tokyo follow-up", "2026-03-10").await;
     let in_la = follow_up(&app, la, "LA follow-up", "2026-03-10").await;
 
@@ -101,10 +86,18 @@ async fn a_due_date_passes_at_midnight_in_the_owners_time_zone() {
 #[tokio::test]
 async fn an_overdue_follow_up_escalates_after_the_delay_and_only_to_the_owners_manager() {
     let app = TestApp::spawn().await;
-    let manager = user_in(&app, "manager@example.com", "manager", None, "UTC").await;
-    let other_manager = user_in(&app, "other@example.com", "manager", None, "UTC").await;
-    let rep = user_in(&app, "rep@example.com", "rep", Some(manager), "UTC").await;
-    let loner = user_in(&app, "loner@example.com", "rep", None, "UTC").await;
+    let manager = app
+        .create_user_in("manager@example.com", "manager", None, "UTC")
+        .await;
+    let other_manager = app
+        .create_user_in("other@example.com", "manager", None, "UTC")
+        .await;
+    let rep = app
+        .create_user_in("rep@example.com", "rep", Some(manager), "UTC")
+        .await;
+    let loner = app
+        .create_user_in("loner@example.com", "rep", None, "UTC")
+        .await;
     let id = follow_up(&app, rep, "Thank Sam", "2026-03-01").await;
     follow_up(&app, loner, "Call Lee", "2026-03-01").await;
 
@@ -150,8 +143,12 @@ async fn an_overdue_follow_up_escalates_after_the_delay_and_only_to_the_owners_m
 #[tokio::test]
 async fn repeated_sweeps_never_notify_twice() {
     let app = TestApp::spawn().await;
-    let manager = user_in(&app, "manager@example.com", "manager", None, "UTC").await;
-    let rep = user_in(&app, "rep@example.com", "rep", Some(manager), "UTC").await;
+    let manager = app
+        .create_user_in("manager@example.com", "manager", None, "UTC")
+        .await;
+    let rep = app
+        .create_user_in("rep@example.com", "rep", Some(manager), "UTC")
+        .await;
     for i in 0..3 {
         follow_up(&app, rep, &format!("Item {i}"), "2026-03-01").await;
     }
@@ -171,8 +168,12 @@ async fn repeated_sweeps_never_notify_twice() {
 #[tokio::test]
 async fn done_or_postponed_follow_ups_lose_their_overdue_mark() {
     let app = TestApp::spawn().await;
-    let manager = user_in(&app, "manager@example.com", "manager", None, "UTC").await;
-    let rep = user_in(&app, "rep@example.com", "rep", Some(manager), "UTC").await;
+    let manager = app
+        .create_user_in("manager@example.com", "manager", None, "UTC")
+        .await;
+    let rep = app
+        .create_user_in("rep@example.com", "rep", Some(manager), "UTC")
+        .await;
     let done = follow_up(&app, rep, "Done later", "2026-03-01").await;
     let moved = follow_up(&app, rep, "Moved later", "2026-03-01").await;
     let kept = follow_up(&app, rep, "Still late", "2026-03-01").await;
@@ -222,7 +223,9 @@ async fn done_or_postponed_follow_ups_lose_their_overdue_mark() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_concurrent_sweeps_flag_each_row_exactly_once() {
     let app = TestApp::spawn().await;
-    let rep = user_in(&app, "rep@example.com", "rep", None, "UTC").await;
+    let rep = app
+        .create_user_in("rep@example.com", "rep", None, "UTC")
+        .await;
     sqlx::query("insert into follow_ups (owner_id, kind, title, due_on) select $1, 'other', 'Item ' || n, date '2026-03-01' - (n % 30) from generate_series(1, 12000) n")
         .bind(rep.0)
         .execute(&app.pool)
@@ -256,7 +259,9 @@ async fn the_sweeper_survives_a_database_outage_and_stops_promptly() {
     config.sweep_interval_secs = 1;
     let state = AppState::new(pool.clone(), config);
     let app = TestApp::over(warmline::app(state.clone()), pool.clone());
-    let rep = user_in(&app, "rep@example.com", "rep", None, "UTC").await;
+    let rep = app
+        .create_user_in("rep@example.com", "rep", None, "UTC")
+        .await;
     follow_up(&app, rep, "Long overdue", "2020-01-01").await;
 
     pg.stop().await.unwrap();
@@ -307,7 +312,9 @@ async fn a_daily_digest_goes_to_the_smtp_server_once_and_waits_out_quiet_hours()
     let mailer = warmline::mail::Mailer::from_config(&config)
         .unwrap()
         .unwrap();
-    let rep = user_in(&app, "rep@example.com", "rep", None, "Europe/Berlin").await;
+    let rep = app
+        .create_user_in("rep@example.com", "rep", None, "Europe/Berlin")
+        .await;
     follow_up(&app, rep, "Send the case study", "2026-03-01").await;
 
     // 22:30 in Berlin is within the default quiet hours (20 to 7): flagged, not mailed.

@@ -211,10 +211,8 @@ fn read_form(path: &str, form: ElementRef<'_>) -> Form {
                 kind: Kind::Typed,
                 value: input.text().collect(),
             },
-            "button" => {
-                if button_taken {
-                    continue;
-                }
+            // The first submit button's name and value go with the form, as a click sends them.
+            "button" if !button_taken => {
                 button_taken = true;
                 Field {
                     name,
@@ -222,6 +220,7 @@ fn read_form(path: &str, form: ElementRef<'_>) -> Form {
                     value,
                 }
             }
+            "button" => continue,
             _ => match e.attr("type").unwrap_or("text") {
                 "hidden" if name == "csrf_token" => Field {
                     name,
@@ -254,10 +253,7 @@ fn read_form(path: &str, form: ElementRef<'_>) -> Form {
                     kind: Kind::File,
                     value,
                 },
-                "submit" | "button" | "reset" | "image" => {
-                    if button_taken || e.attr("type") != Some("submit") {
-                        continue;
-                    }
+                "submit" if !button_taken => {
                     button_taken = true;
                     Field {
                         name,
@@ -265,6 +261,7 @@ fn read_form(path: &str, form: ElementRef<'_>) -> Form {
                         value,
                     }
                 }
+                "submit" | "button" | "reset" | "image" => continue,
                 _ => Field {
                     name,
                     kind: Kind::Typed,

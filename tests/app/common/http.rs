@@ -147,16 +147,7 @@ impl TestApp {
 
     /// `POST path` with a URL-encoded form and the CSRF token the last page showed.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
-        let token = self
-            .jar
-            .lock()
-            .unwrap()
-            .csrf_token
-            .clone()
-            .unwrap_or_default();
-        let mut all: Vec<(&str, &str)> = vec![("csrf_token", &token)];
-        all.extend_from_slice(fields);
-        self.post_form_raw(path, &all).await
+        self.post_form_with(path, fields, &[]).await
     }
 
     /// `POST path` with exactly these fields (no CSRF token added).

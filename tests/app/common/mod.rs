@@ -169,6 +169,26 @@ impl TestApp {
             .unwrap_or_else(|errors| panic!("invalid test user: {errors:?}"))
     }
 
+    /// Adds a user living in time zone `zone` and returns their id.
+    pub async fn create_user_in(
+        &self,
+        email: &str,
+        role: &str,
+        manager: Option<UserId>,
+        zone: &str,
+    ) -> UserId {
+        let id = self
+            .create_user(email, email.split('@').next().unwrap(), role, manager)
+            .await;
+        sqlx::query("update users set time_zone = $2 where user_id = $1")
+            .bind(id.0)
+            .bind(zone)
+            .execute(&self.pool)
+            .await
+            .unwrap();
+        id
+    }
+
     /// Logs in through the login form (fetching it first for its CSRF token). On success it
     /// follows the redirect, as a browser would, and so picks up the new session's token.
     pub async fn login(&self, email: &str, password: &str) -> TestResponse {
