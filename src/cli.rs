@@ -52,6 +52,20 @@ enum Command {
     },
     /// Run the overdue sweep (and due digest e-mails) once and print what it did.
     Sweep,
+    /// Write a consistent backup of the whole database (it may be running) and print its path.
+    Backup {
+        /// The file to write; by default a new file in the data directory's `backups` folder.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Restore a backup, then bring its schema up to date.
+    Restore {
+        /// The backup file (from `warmline backup`).
+        file: std::path::PathBuf,
+        /// Replace a database that already holds data.
+        #[arg(long)]
+        force: bool,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -174,6 +188,25 @@ pub async fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
+        Command::Backup { out } => {
+            let db = Database::open(&cli.config, Role::Command).await?;
+            let out = out.unwrap_or_else(|| {
+                crate::backup::new_path(&crate::backup::directory(&cli.config.data_dir))
+            });
+            let result = crate::backup::take(&db.url, &out).await;
+            db.shutdown().await?;
+            result?;
+            println!("{}", out.display());
+            Ok(())
+        }
+        Command::Restore { file, force } => {
+            let db = Database::open(&cli.config, Role::Command).await?;
+            let result = restore(&db, &file, force).await;
+            db.shutdown().await?;
+            result?;
+            println!("restored {}", file.display());
+            Ok(())
+        }
         Command::User { command } => {
             let db = Database::open(&cli.config, Role::Command).await?;
             let result = run_user(&db, command).await;
@@ -187,6 +220,23 @@ pub async fn run(cli: Cli) -> Result<()> {
             result
         }
     }
+}
+
+/// Restores into a database without users, or any database with `force`; then migrates, so a
+/// backup from an older version gets the newer schema.
+async fn restore(db: &Database, file: &std::path::Path, force: bool) -> Result<()> {
+    if !force && crate::backup::holds_data(&db.pool).await? {
+        bail!(
+            "the database already holds data; restoring {} would replace it. Run again with \
+             --force to replace it, or restore into a new WARMLINE_DATA_DIR.",
+            file.display()
+        );
+    }
+    crate::backup::restore(&db.url, file).await?;
+    db::migrate(&db.pool)
+        .await
+        .context("the backup was restored, but bringing its schema up to date failed")?;
+    Ok(())
 }
 
 async fn run_user(db: &Database, command: UserCommand) -> Result<()> {

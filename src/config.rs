@@ -89,6 +89,10 @@ pub struct Config {
     #[arg(long, env = "WARMLINE_PUBLIC_URL", default_value = DEFAULT_PUBLIC_URL, global = true)]
     pub public_url: String,
 
+    /// Daily backups `serve` keeps in the data directory's `backups` folder (0: none taken).
+    #[arg(long, env = "WARMLINE_BACKUP_KEEP", default_value_t = crate::backup::DEFAULT_KEEP, global = true)]
+    pub backup_keep: usize,
+
     /// Hours after login at which a session ends, however active.
     #[arg(long, env = "WARMLINE_SESSION_MAX_HOURS", default_value_t = DEFAULT_SESSION_MAX_HOURS, global = true)]
     pub session_max_hours: i64,
@@ -129,6 +133,7 @@ impl Config {
             smtp_url: None,
             mail_from: DEFAULT_MAIL_FROM.to_string(),
             public_url: DEFAULT_PUBLIC_URL.to_string(),
+            backup_keep: crate::backup::DEFAULT_KEEP,
         }
     }
 }
@@ -166,6 +171,7 @@ impl fmt::Debug for Config {
             .field("smtp_url", &self.smtp_url.as_ref().map(|_| "[redacted]"))
             .field("mail_from", &self.mail_from)
             .field("public_url", &self.public_url)
+            .field("backup_keep", &self.backup_keep)
             .finish()
     }
 }

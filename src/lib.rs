@@ -6,6 +6,8 @@ pub mod accounts;
 pub mod api;
 /// Referral asks: logging, the stage flow, events, the close-the-loop checklist.
 pub mod asks;
+/// Backups of the whole database, daily and on demand, and restoring them.
+pub mod backup;
 /// `/calendar/{secret}.ics`: follow-ups as a feed for the rep's own calendar.
 pub mod calendar;
 /// The command line: `serve`, `migrate`, ….

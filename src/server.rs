@@ -33,6 +33,14 @@ pub async fn serve(config: Config, bind: SocketAddr, demo: bool) -> Result<()> {
     let state = AppState::new(db.pool.clone(), config);
     let (stop, stopping) = watch::channel(false);
     let mut background = spawn_background_tasks(&state, stopping.clone());
+    if state.config.backup_keep > 0 {
+        background.spawn(crate::backup::run_daily(
+            db.url.clone(),
+            crate::backup::directory(&state.config.data_dir),
+            state.config.backup_keep,
+            stopping.clone(),
+        ));
+    }
     let fatal = Arc::new(Mutex::new(None));
     let given_up = Arc::new(Notify::new());
     if let Some(cluster) = db.owned_cluster() {

@@ -40,6 +40,8 @@ pub enum Role {
 pub struct Database {
     /// The connection pool.
     pub pool: PgPool,
+    /// Where the database is (it may carry a password: never print it).
+    pub url: String,
     owned_cluster: Option<EmbeddedPg>,
     // Held for the life of the process; dropping it releases the data directory.
     _lock: Option<File>,
@@ -56,6 +58,7 @@ impl Database {
         migrate(&pool).await?;
         Ok(Self {
             pool,
+            url,
             owned_cluster,
             _lock: lock,
         })

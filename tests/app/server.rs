@@ -274,3 +274,158 @@ async fn a_vanished_data_directory_stops_the_server_with_one_clear_error() {
     assert!(!cluster_dir.join("PG_VERSION").exists());
     assert!(moved.join("PG_VERSION").exists());
 }
+
+async fn counts(pg: &EmbeddedPg) -> Vec<i64> {
+    let pool = warmline::db::connect(&pg.url("warmline"), 1).await.unwrap();
+    let mut out = Vec::new();
+    for table in [
+        "users",
+        "contacts",
+        "relationships",
+        "referral_asks",
+        "ask_events",
+        "follow_ups",
+        "notifications",
+        "coaching_notes",
+        "audit_log",
+    ] {
+        out.push(
+            sqlx::query_scalar(&format!("select count(*) from {table}"))
+                .fetch_one(&pool)
+                .await
+                .unwrap(),
+        );
+    }
+    pool.close().await;
+    out
+}
+
+#[tokio::test]
+async fn a_backup_of_a_running_demo_restores_into_a_new_data_directory() {
+    let dir = temp_dir("backup");
+    let (first, second) = (dir.join("first"), dir.join("second"));
+    let (pg1, pg2) = (
+        EmbeddedPg::new(&first.join("postgres")).unwrap(),
+        EmbeddedPg::new(&second.join("postgres")).unwrap(),
+    );
+    pg1.stop_and_remove_after(std::process::id(), &dir).unwrap();
+    pg2.stop_and_remove_after(std::process::id(), &dir).unwrap();
+    let demo = warmline(&first).arg("demo").output().await.unwrap();
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let served = serve(&first).await;
+    // serve takes its first daily backup at once.
+    let daily = first.join("backups");
+    let took = warmline::embedded_pg::wait_until(Duration::from_secs(30), || async {
+        std::fs::read_dir(&daily)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .any(|e| e.file_name().to_string_lossy().ends_with(".dump"))
+            })
+            .unwrap_or(false)
+    })
+    .await;
+    assert!(
+        took,
+        "no daily backup in {}:\n{}",
+        daily.display(),
+        served.log.lock().unwrap()
+    );
+
+    let file = dir.join("team.dump");
+    let backup = warmline(&first)
+        .args(["backup", "--out"])
+        .arg(&file)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        backup.status.success(),
+        "{}",
+        String::from_utf8_lossy(&backup.stderr)
+    );
+    assert!(String::from_utf8_lossy(&backup.stdout).contains("team.dump"));
+    let expected = counts(&pg1).await;
+    let status = served.signal_and_wait("TERM").await;
+    assert!(status.success());
+
+    let restore = warmline(&second)
+        .arg("restore")
+        .arg(&file)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        restore.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restore.stderr)
+    );
+    let restored = serve(&second).await;
+    assert_eq!(counts(&pg2).await, expected);
+    assert!(expected[0] > 5 && expected[3] > 100, "{expected:?}");
+
+    // A database with data is not replaced without --force.
+    let again = warmline(&second)
+        .arg("restore")
+        .arg(&file)
+        .output()
+        .await
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    let forced = warmline(&second)
+        .args(["restore", "--force"])
+        .arg(&file)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        forced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+    assert_eq!(counts(&pg2).await, expected);
+
+    // The restored team logs in.
+    let pool = warmline::db::connect(&pg2.url("warmline"), 2)
+        .await
+        .unwrap();
+    let app = crate::common::TestApp::over(
+        warmline::app(warmline::state::AppState::new(
+            pool.clone(),
+            warmline::config::Config::for_database(None),
+        )),
+        pool,
+    );
+    let login = app
+        .login("ada@demo.warmline.example", warmline::demo::PASSWORD)
+        .await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.body);
+    let status = restored.signal_and_wait("TERM").await;
+    assert!(status.success());
+}
+
+#[test]
+fn only_the_newest_daily_backups_are_kept() {
+    let dir = temp_dir("prune");
+    for day in 1..=9 {
+        std::fs::write(
+            dir.join(format!("warmline-2026120{day}T030000Z.dump")),
+            b"x",
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.join("team.dump"), b"kept: not an automatic backup").unwrap();
+    assert_eq!(warmline::backup::prune(&dir, 7).unwrap(), 2);
+    let mut left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left.len(), 8);
+    assert_eq!(left[0], "team.dump");
+    assert_eq!(left[1], "warmline-20261203T030000Z.dump");
+}
