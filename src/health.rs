@@ -166,6 +166,15 @@ async fn show_metrics(State(state): State<AppState>) -> impl IntoResponse {
         "Idle database connections.",
         state.pool.num_idle().to_string(),
     );
+    metric(
+        "warmline_db_pool_in_use_connections",
+        "gauge",
+        "Database connections serving a request or task now.",
+        (state.pool.size() as usize)
+            .saturating_sub(state.pool.num_idle())
+            .to_string(),
+    );
+    out.push_str(&state.request_metrics.render());
     (
         [(
             header::CONTENT_TYPE,

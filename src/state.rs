@@ -8,6 +8,7 @@ use sqlx::PgPool;
 
 use crate::config::Config;
 use crate::sweeper::SweepMetrics;
+use crate::web::metrics::RequestMetrics;
 
 /// Cheap to clone: one shared [`App`] behind an `Arc`.
 #[derive(Clone)]
@@ -23,6 +24,8 @@ pub struct App {
     pub sweep_metrics: SweepMetrics,
     /// How often the embedded PostgreSQL was restarted after it died, for `/metrics`.
     pub db_restarts: Arc<AtomicU64>,
+    /// Requests by route, for `/metrics`.
+    pub request_metrics: RequestMetrics,
 }
 
 impl AppState {
@@ -33,6 +36,7 @@ impl AppState {
             config,
             sweep_metrics: SweepMetrics::default(),
             db_restarts: Arc::default(),
+            request_metrics: RequestMetrics::default(),
         }))
     }
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod csrf;
 mod error;
 pub mod form;
+pub mod metrics;
 mod page;
 
 use axum::Router;
@@ -56,6 +57,10 @@ pub fn app(state: AppState) -> Router {
         .layer(
             // Top to bottom: the order a request passes through.
             ServiceBuilder::new()
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    metrics::record_requests,
+                ))
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

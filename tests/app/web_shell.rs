@@ -155,3 +155,24 @@ async fn a_flash_message_is_shown_once_and_escaped() {
     let css = app.get_with("/static/app.css", &[("cookie", pair)]).await;
     assert!(css.header_all("set-cookie").is_empty());
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_pattern_with_latency_histograms() {
+    let app = TestApp::spawn().await;
+    for id in [1, 2, 3] {
+        app.get(&format!("/contacts/{id}")).await;
+    }
+    app.get("/no/such/page").await;
+    let metrics = app.get("/metrics").await;
+    metrics
+        .assert_status(StatusCode::OK)
+        .assert_contains(
+            "warmline_http_requests_total{route=\"/contacts/{id}\",method=\"GET\",status=\"3xx\"} 3",
+        )
+        .assert_contains("warmline_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"4xx\"} 1")
+        .assert_contains(
+            "warmline_http_request_duration_seconds_count{route=\"/contacts/{id}\",method=\"GET\"} 3",
+        )
+        .assert_contains("warmline_db_pool_in_use_connections")
+        .assert_lacks("/contacts/1\"");
+}
