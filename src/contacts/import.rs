@@ -61,11 +61,45 @@ impl Format {
 /// Text from uploaded bytes: UTF-8 (a byte-order mark is dropped), else Windows-1252, the
 /// encoding spreadsheet programs on Windows still write.
 pub fn decode(bytes: &[u8]) -> String {
+    // Excel's "Unicode text" and many exporters write UTF-16 with a byte order mark.
+    if let Some(le) = bytes.strip_prefix(b"\xFF\xFE") {
+        return utf16(le, u16::from_le_bytes);
+    }
+    if let Some(be) = bytes.strip_prefix(b"\xFE\xFF") {
+        return utf16(be, u16::from_be_bytes);
+    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(text) => text.to_string(),
         Err(_) => bytes.iter().map(|&b| windows_1252(b)).collect(),
     }
+}
+
+fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> String {
+    let units: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|pair| unit([pair[0], pair[1]]))
+        .collect();
+    String::from_utf16_lossy(&units)
+}
+
+/// The field separator of a CSV file, from its first line: the most frequent of `,`, `;`,
+/// tab and `|` outside quotes (German and French Excel write `;`, "Unicode text" tabs).
+pub fn delimiter_of(first_line: &str) -> u8 {
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0), (b'|', 0)];
+    let mut quoted = false;
+    for c in first_line.bytes() {
+        if c == b'"' {
+            quoted = !quoted;
+        } else if !quoted && let Some(entry) = counts.iter_mut().find(|(d, _)| *d == c) {
+            entry.1 += 1;
+        }
+    }
+    counts
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .max_by_key(|(_, n)| *n)
+        .map_or(b',', |(d, _)| *d)
 }
 
 fn windows_1252(byte: u8) -> char {
@@ -194,9 +228,8 @@ impl Field {
             "lastname" | "surname" | "familyname" | "last" => Self::LastName,
             "email" | "emailaddress" | "mail" | "workemail" => Self::Email,
             "phone" | "phonenumber" | "mobile" | "tel" | "telephone" => Self::Phone,
-            "company" | "organization" | "organisation" | "org" | "employer" | "account" => {
-                Self::Company
-            }
+            "company" | "organization" | "organisation" | "org" | "employer" | "account"
+            | "firma" | "unternehmen" | "entreprise" | "société" | "societe" => Self::Company,
             "title" | "jobtitle" | "position" | "role" => Self::Title,
             "linkedin" | "linkedinurl" | "url" | "profileurl" | "linkedinprofile" => {
                 Self::LinkedinUrl
@@ -226,9 +259,11 @@ pub fn read_table(text: &str, format: Format) -> Result<Table, String> {
         _ => 0,
     };
     let body: String = text.lines().skip(skip).collect::<Vec<_>>().join("\n");
+    let delimiter = delimiter_of(body.lines().next().unwrap_or(""));
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .delimiter(delimiter)
         .from_reader(body.as_bytes());
     let mut records = reader.records();
     let header: Vec<String> = match records.next() {

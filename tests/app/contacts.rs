@@ -851,3 +851,43 @@ async fn the_last_touch_moves_with_asks_events_and_done_follow_ups() {
         .bind(ask).bind(rep.0).execute(&app.pool).await.unwrap();
     app.get("/contacts?due=1").await.assert_lacks("Sam Source");
 }
+
+#[tokio::test]
+async fn utf16_files_and_semicolon_separated_csv_import_with_their_columns() {
+    let app = TestApp::spawn().await;
+    app.login_as_new("rep@example.com", "rep", None).await;
+    // Excel's "Unicode text": UTF-16 little-endian with a byte order mark, tab-separated.
+    let text = "Name\tEmail\tCompany\r\nÅsa Lindqvist\tasa@example.se\tNordlys AB\r\n";
+    let mut utf16le = vec![0xFF, 0xFE];
+    utf16le.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    import(&app, "contacts.txt", &utf16le).await;
+    // The same in big-endian, comma-separated.
+    let text = "Name,Email\n山田 太郎,taro@example.jp\n";
+    let mut utf16be = vec![0xFE, 0xFF];
+    utf16be.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+    import(&app, "contacts.csv", &utf16be).await;
+    // German Excel: semicolons, a quoted field holding one.
+    let german = "Name;E-Mail;Firma\nJürgen Groß;juergen@example.de;\"Groß; Söhne GmbH\"\n";
+    import(&app, "kontakte.csv", german.as_bytes()).await;
+    let rows: Vec<(String, Option<String>, Option<String>)> =
+        sqlx::query_as("select name, email, company from contacts order by name")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            (
+                "Jürgen Groß".into(),
+                Some("juergen@example.de".into()),
+                Some("Groß; Söhne GmbH".into())
+            ),
+            (
+                "Åsa Lindqvist".into(),
+                Some("asa@example.se".into()),
+                Some("Nordlys AB".into())
+            ),
+            ("山田 太郎".into(), Some("taro@example.jp".into()), None),
+        ]
+    );
+}
