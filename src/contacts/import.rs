@@ -102,7 +102,8 @@ pub fn delimiter_of(first_line: &str) -> u8 {
         .map_or(b',', |(d, _)| *d)
 }
 
-fn windows_1252(byte: u8) -> char {
+/// A Windows-1252 byte as a character (Latin-1 with printable extras in 0x80–0x9F).
+pub(super) fn windows_1252(byte: u8) -> char {
     const HIGH: [char; 32] = [
         '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž',
         '\u{8F}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}',

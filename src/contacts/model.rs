@@ -130,7 +130,7 @@ impl ContactInput {
         if phone.as_ref().is_some_and(|p| !is_phone(p)) {
             errors.add(
                 "phone",
-                "Enter a phone number: digits, spaces, + ( ) - . only.",
+                "Enter a phone number: digits, spaces, + ( ) - . and perhaps an extension (ext. 12).",
             );
         }
         let linkedin_url = optional(&self.linkedin_url).map(|u| normalize_url(&u));
@@ -202,12 +202,21 @@ fn optional(text: &str) -> Option<String> {
     (!text.is_empty()).then(|| text.to_string())
 }
 
+/// A phone number: digits and `+ ( ) - . /` with spaces, and perhaps an extension
+/// (`ext. 102`, `extension 7`, `x12`).
 fn is_phone(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    let (number, extension) = lower
+        .find("ext")
+        .map_or((lower.as_str(), ""), |i| (&lower[..i], &lower[i + 3..]));
+    let extension =
+        extension.trim_start_matches(|c: char| c.is_ascii_alphabetic() || ".:".contains(c));
     text.len() <= 50
-        && text.chars().any(|c| c.is_ascii_digit())
-        && text
+        && number.chars().any(|c| c.is_ascii_digit())
+        && number
             .chars()
             .all(|c| c.is_ascii_digit() || " +()-./x".contains(c))
+        && extension.chars().all(|c| c.is_ascii_digit() || c == ' ')
 }
 
 /// Checks a web address, adding `https://` when the scheme is missing, so

@@ -40,30 +40,35 @@ pub fn write(contact: &Contact) -> String {
     card
 }
 
-/// Reads every vCard in `text` (versions 3.0 and 4.0) as contact input, with the line each
-/// card starts on.
+/// Reads every vCard in `text` (versions 2.1, 3.0 and 4.0) as contact input, with the line
+/// each card starts on.
 pub fn parse(text: &str) -> Vec<(u64, ContactInput)> {
     let mut cards = Vec::new();
-    let mut current: Option<(u64, ContactInput)> = None;
+    let mut current: Option<Card> = None;
     for (line_no, line) in unfold(text) {
-        let Some((head, value)) = line.split_once(':') else {
+        let Some((head, raw)) = line.split_once(':') else {
             continue;
         };
-        let name = head.split(';').next().unwrap_or("").to_ascii_uppercase();
+        let mut params = head.split(';');
+        let name = params.next().unwrap_or("").to_ascii_uppercase();
         let name = name.rsplit('.').next().unwrap_or("").to_string(); // item1.EMAIL
-        let value = unescape(value);
+        let params: Vec<String> = params.map(str::to_ascii_uppercase).collect();
+        let raw = decode_value(raw, &params);
         match name.as_str() {
-            "BEGIN" if value.eq_ignore_ascii_case("VCARD") => {
-                current = Some((line_no, ContactInput::default()));
+            "BEGIN" if raw.eq_ignore_ascii_case("VCARD") => {
+                current = Some(Card {
+                    line: line_no,
+                    ..Card::default()
+                });
             }
             "END" => {
                 if let Some(card) = current.take() {
-                    cards.push(card);
+                    cards.push(card.finish());
                 }
             }
             _ => {
-                if let Some((_, input)) = current.as_mut() {
-                    apply(input, &name, value);
+                if let Some(card) = current.as_mut() {
+                    card.apply(&name, &params, &raw);
                 }
             }
         }
@@ -71,57 +76,183 @@ pub fn parse(text: &str) -> Vec<(u64, ContactInput)> {
     cards
 }
 
-fn apply(input: &mut ContactInput, name: &str, value: String) {
-    let set_once = |field: &mut String, value: String| {
-        if field.is_empty() {
-            *field = value;
+/// One card being read: its fields, and the name its `N` property gives (used only when it
+/// has no `FN`, wherever the two stand).
+#[derive(Default)]
+struct Card {
+    line: u64,
+    input: ContactInput,
+    name_from_n: String,
+}
+
+impl Card {
+    fn apply(&mut self, name: &str, params: &[String], raw: &str) {
+        let input = &mut self.input;
+        let set_once = |field: &mut String, value: String| {
+            if field.is_empty() {
+                *field = value;
+            }
+        };
+        let value = || unescape(raw);
+        match name {
+            "FN" => set_once(&mut input.name, value()),
+            "N" => {
+                let parts: Vec<String> = components(raw).iter().map(|p| unescape(p)).collect();
+                let part = |i: usize| {
+                    parts
+                        .get(i)
+                        .map(|p| p.replace(',', " "))
+                        .unwrap_or_default()
+                };
+                // Prefix, given, additional, family, suffix: "Dr. John Q. Appleseed Jr.";
+                // Chinese, Japanese and Korean names put the family name first: "山田 太郎".
+                let east_asian = parts.iter().flat_map(|p| p.chars()).any(|c| {
+                    matches!(c, '\u{3040}'..='\u{30FF}' | '\u{3400}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7AF}')
+                });
+                let ordered = if east_asian {
+                    [part(3), part(0), part(1), part(2), part(4)]
+                } else {
+                    [part(3), part(1), part(2), part(0), part(4)]
+                };
+                self.name_from_n = ordered
+                    .iter()
+                    .filter(|p| !p.trim().is_empty())
+                    .map(|p| p.trim())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+            }
+            "EMAIL" => set_once(&mut input.email, value()),
+            "TEL" => set_once(&mut input.phone, phone_of(&value())),
+            "ORG" => set_once(
+                &mut input.company,
+                components(raw)
+                    .first()
+                    .map(|c| unescape(c))
+                    .unwrap_or_default(),
+            ),
+            "TITLE" => set_once(&mut input.title, value()),
+            "URL" | "X-SOCIALPROFILE" => {
+                let url = value();
+                let linkedin = url.to_ascii_lowercase().contains("linkedin.com")
+                    || params.iter().any(|p| p.contains("LINKEDIN"));
+                if linkedin && url.contains("://") {
+                    set_once(&mut input.linkedin_url, url);
+                }
+            }
+            "NOTE" => set_once(&mut input.notes, value()),
+            "CATEGORIES" => {
+                let kind = value()
+                    .split(',')
+                    .find(|c| super::model::Kind::parse(c).is_some())
+                    .unwrap_or("")
+                    .to_string();
+                set_once(&mut input.kind, kind);
+            }
+            "X-WARMLINE-STRENGTH" => set_once(&mut input.strength, value()),
+            "X-WARMLINE-CADENCE-DAYS" => set_once(&mut input.touch_cadence_days, value()),
+            _ => {}
         }
-    };
-    match name {
-        "FN" => set_once(&mut input.name, value),
-        "N" if input.name.is_empty() => {
-            let parts: Vec<&str> = value.split(';').collect();
-            let given = parts.get(1).copied().unwrap_or("");
-            let family = parts.first().copied().unwrap_or("");
-            input.name = format!("{given} {family}").trim().to_string();
+    }
+
+    fn finish(mut self) -> (u64, ContactInput) {
+        if self.input.name.trim().is_empty() {
+            self.input.name = self.name_from_n;
         }
-        "EMAIL" => set_once(&mut input.email, value),
-        "TEL" => set_once(
-            &mut input.phone,
-            value.trim_start_matches("tel:").to_string(),
-        ),
-        "ORG" => set_once(
-            &mut input.company,
-            value.split(';').next().unwrap_or("").to_string(),
-        ),
-        "TITLE" => set_once(&mut input.title, value),
-        "URL" => set_once(&mut input.linkedin_url, value),
-        "NOTE" => set_once(&mut input.notes, value),
-        "CATEGORIES" => {
-            let kind = value
-                .split(',')
-                .find(|c| super::model::Kind::parse(c).is_some())
-                .unwrap_or("");
-            set_once(&mut input.kind, kind.to_string());
-        }
-        "X-WARMLINE-STRENGTH" => set_once(&mut input.strength, value),
-        "X-WARMLINE-CADENCE-DAYS" => set_once(&mut input.touch_cadence_days, value),
-        _ => {}
+        (self.line, self.input)
     }
 }
 
-/// Joins folded lines (a line starting with a space or tab continues the one before).
+/// A structured value's components, split at `;` that are not escaped.
+fn components(raw: &str) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let last = parts.last_mut().expect("one part at least");
+                last.push('\\');
+                if let Some(next) = chars.next() {
+                    last.push(next);
+                }
+            }
+            ';' => parts.push(String::new()),
+            c => parts.last_mut().expect("one part at least").push(c),
+        }
+    }
+    parts
+}
+
+/// A telephone number as text: `tel:` URIs (vCard 4.0) lose the scheme, and an extension
+/// reads "ext. 102".
+fn phone_of(value: &str) -> String {
+    let value = value.trim();
+    let value = value.strip_prefix("tel:").unwrap_or(value);
+    match value.split_once(";ext=") {
+        Some((number, ext)) => format!("{number} ext. {ext}"),
+        None => value.to_string(),
+    }
+}
+
+/// A value as the card wrote it, with vCard 2.1's QUOTED-PRINTABLE decoded in its CHARSET
+/// (UTF-8 unless it names Latin-1 or Windows-1252).
+fn decode_value(raw: &str, params: &[String]) -> String {
+    let quoted_printable = params
+        .iter()
+        .any(|p| p == "QUOTED-PRINTABLE" || p == "ENCODING=QUOTED-PRINTABLE");
+    if !quoted_printable {
+        return raw.to_string();
+    }
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut rest = raw.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        let hex = tail.get(..2).and_then(|h| std::str::from_utf8(h).ok());
+        match (b, hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'=', Some(byte)) => {
+                bytes.push(byte);
+                rest = &tail[2..];
+            }
+            _ => {
+                bytes.push(b);
+                rest = tail;
+            }
+        }
+    }
+    let latin = params.iter().any(|p| {
+        p.starts_with("CHARSET=")
+            && (p.contains("8859") || p.contains("1252") || p.contains("LATIN"))
+    });
+    if latin {
+        bytes
+            .iter()
+            .map(|&b| super::import::windows_1252(b))
+            .collect()
+    } else {
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+/// Joins folded lines (a line starting with a space or tab continues the one before), and
+/// QUOTED-PRINTABLE soft line breaks (a line ending in `=` continues on the next).
 fn unfold(text: &str) -> Vec<(u64, String)> {
     let mut lines: Vec<(u64, String)> = Vec::new();
+    let mut soft_break = false;
     for (i, raw) in text.lines().enumerate() {
         let raw = raw.trim_end_matches('\r');
-        if let Some(rest) = raw.strip_prefix([' ', '\t'])
+        if soft_break && let Some((_, last)) = lines.last_mut() {
+            last.pop(); // the `=`
+            last.push_str(raw);
+        } else if let Some(rest) = raw.strip_prefix([' ', '\t'])
             && let Some((_, last)) = lines.last_mut()
         {
             last.push_str(rest);
         } else if !raw.is_empty() {
             lines.push((i as u64 + 1, raw.to_string()));
         }
+        soft_break = lines.last().is_some_and(|(_, l)| {
+            l.ends_with('=')
+                && l.split_once(':')
+                    .is_some_and(|(head, _)| head.to_ascii_uppercase().contains("QUOTED-PRINTABLE"))
+        });
     }
     lines
 }

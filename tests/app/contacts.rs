@@ -891,3 +891,78 @@ async fn utf16_files_and_semicolon_separated_csv_import_with_their_columns() {
         ]
     );
 }
+
+/// Name, e-mail, phone, company and LinkedIn URL of an imported contact.
+type ImportedCard = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+#[tokio::test]
+async fn vcards_from_android_apple_and_rfc_6350_import_field_by_field() {
+    let app = TestApp::spawn().await;
+    app.login_as_new("rep@example.com", "rep", None).await;
+    // Android's vCard 2.1: QUOTED-PRINTABLE in UTF-8, with a soft line break.
+    let android = "BEGIN:VCARD\r\nVERSION:2.1\r\n\
+        N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Wi=C5=9Bniewski;=C5=81ukasz;;;\r\n\
+        FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=C5=81ukasz Wi=C5=9B=\r\nniewski\r\n\
+        TEL;CELL:+48 600 100 200\r\nEND:VCARD\r\n";
+    // RFC 6350's own example (section 8), with a tel: URI and an extension.
+    let rfc = "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Simon Perreault\r\nN:Perreault;Simon;;;ing. jr,M.Sc.\r\n\
+        BDAY:--0203\r\nGENDER:M\r\nLANG;PID=1;PREF=1;TYPE=work:fr\r\n\
+        ORG;TYPE=work:Viagenie\r\nADR;TYPE=work:;Suite D2-630;2875 Laurier;Quebec;QC;G1V 2M2;Canada\r\n\
+        TEL;VALUE=uri;TYPE=\"work,voice\";PREF=1:tel:+1-418-656-9254;ext=102\r\n\
+        EMAIL;TYPE=work:simon.perreault@viagenie.ca\r\nURL;TYPE=home:http://nomis80.org\r\nEND:VCARD\r\n";
+    // Apple's vCard 3.0: N before FN, a home page, the LinkedIn profile as X-SOCIALPROFILE,
+    // an escaped semicolon in ORG.
+    let apple = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Appleseed;John;Q.;Dr.;Jr.\r\nFN:Dr. John Q. Appleseed Jr.\r\n\
+        ORG:Apple\\; Sons;Engineering\r\nitem1.URL:https://appleseed.example\r\n\
+        X-SOCIALPROFILE;type=linkedin:https://www.linkedin.com/in/johnappleseed\r\nEND:VCARD\r\n\
+        BEGIN:VCARD\r\nVERSION:3.0\r\nN:山田;太郎;;;\r\nEND:VCARD\r\n";
+    let all = format!("{android}{rfc}{apple}");
+    app.get("/contacts/import").await;
+    let upload = app
+        .post_file("/contacts/import", "cards.vcf", all.as_bytes())
+        .await;
+    upload.assert_status(StatusCode::SEE_OTHER);
+    app.get(upload.location()).await;
+    app.post_form(&format!("{}/commit", upload.location()), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let rows: Vec<ImportedCard> = sqlx::query_as(
+        "select name, email, phone, company, linkedin_url from contacts order by contact_id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            (
+                "Łukasz Wiśniewski".into(),
+                None,
+                Some("+48 600 100 200".into()),
+                None,
+                None
+            ),
+            (
+                "Simon Perreault".into(),
+                Some("simon.perreault@viagenie.ca".into()),
+                Some("+1-418-656-9254 ext. 102".into()),
+                Some("Viagenie".into()),
+                None
+            ),
+            (
+                "Dr. John Q. Appleseed Jr.".into(),
+                None,
+                None,
+                Some("Apple; Sons".into()),
+                Some("https://www.linkedin.com/in/johnappleseed".into())
+            ),
+            ("山田 太郎".into(), None, None, None, None),
+        ]
+    );
+}
