@@ -55,8 +55,9 @@ pub async fn set_secret(
     Ok(())
 }
 
-/// The feed's events, soonest first: the user's open follow-ups, and the inspect-on dates of
-/// coaching notes they wrote as a manager from `since` on.
+/// The feed's events, soonest first: the user's open follow-ups (a title that does not name
+/// the follow-up's contact gets the name added), and the inspect-on dates of coaching notes
+/// they wrote as a manager from `since` on.
 pub async fn items(
     db: impl PgExecutor<'_>,
     user: &User,
@@ -64,10 +65,14 @@ pub async fn items(
 ) -> sqlx::Result<Vec<CalendarItem>> {
     sqlx::query_as!(
         CalendarItem,
-        r#"select 'follow-up-' || f.follow_up_id as "uid!", f.title as "summary!", f.due_on as "on_date!",
+        r#"select 'follow-up-' || f.follow_up_id as "uid!",
+                  case when c.name is null or strpos(lower(f.title), lower(c.name)) > 0 then f.title
+                       else f.title || ' (' || c.name || ')' end as "summary!",
+                  f.due_on as "on_date!",
                   coalesce('/asks/' || f.ask_id, '/follow-ups') || '#follow-up-' || f.follow_up_id as "path!",
                   f.updated_at as "updated_at!"
-           from follow_ups f where f.owner_id = $1 and f.done_at is null
+           from follow_ups f left join contacts c on c.contact_id = f.contact_id
+           where f.owner_id = $1 and f.done_at is null
            union all
            select 'coaching-' || n.coaching_note_id, 'Inspect ' || r.name || '’s commitment: ' || n.committed_action,
                   n.inspect_on, '/dashboard/reps/' || n.rep_id || '#coaching', n.updated_at

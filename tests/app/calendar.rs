@@ -117,6 +117,22 @@ async fn the_feed_lists_open_follow_ups_and_inspections_and_an_independent_parse
             .assert_status(StatusCode::SEE_OTHER);
         rep.get("/follow-ups").await;
     }
+    // A follow-up about a contact whose title does not name them gets their name.
+    let hugo: i64 = sqlx::query_scalar("select contact_id from contacts where name = 'Hugo Lund'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    rep.post_form(
+        "/follow-ups",
+        &[
+            ("title", "Send the pricing"),
+            ("due_on", "2999-01-20"),
+            ("contact_id", &hugo.to_string()),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    rep.get("/follow-ups").await;
     other.get("/follow-ups").await;
     other
         .post_form(
@@ -167,7 +183,11 @@ async fn the_feed_lists_open_follow_ups_and_inspections_and_an_independent_parse
                 .iter()
                 .any(|s| s.contains("Ask three clients this week"))
         );
-        assert_eq!(events.len(), 4, "{events:?}");
+        assert!(
+            summaries.contains(&"Send the pricing (Hugo Lund)"),
+            "{summaries:?}"
+        );
+        assert_eq!(events.len(), 5, "{events:?}");
         let long_event = events.iter().find(|e| e.1 == long.trim()).unwrap();
         assert_eq!(long_event.2, "2999-01-15");
         assert!(
