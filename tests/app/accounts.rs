@@ -236,7 +236,7 @@ async fn one_client_address_trying_many_accounts_is_throttled_too() {
     for i in 0..=warmline::accounts::MAX_FAILED_LOGINS_PER_ADDRESS {
         let body = format!(
             "csrf_token={}&email=user{i}%40example.com&password=guess-guess-guess",
-            app.jar.lock().unwrap().csrf_token.clone().unwrap()
+            app.csrf_token().unwrap()
         );
         let mut request = Request::post("/login")
             .header("content-type", "application/x-www-form-urlencoded")
@@ -275,7 +275,7 @@ async fn a_post_without_a_valid_csrf_token_gets_403_and_changes_nothing() {
     assert_eq!(app.count("select count(*) from users").await, users_before);
 
     // A valid token from another site's page is refused by origin.
-    let token = app.jar.lock().unwrap().csrf_token.clone().unwrap();
+    let token = app.csrf_token().unwrap();
     let body = format!(
         "{}&csrf_token={token}",
         serde_urlencoded::to_string(new_user).unwrap()

@@ -365,7 +365,7 @@ impl Walker<'_> {
                 continue;
             }
             let (links, forms) = read_page(&path, &res.body);
-            self.page_token = self.app.jar.lock().unwrap().csrf_token.clone();
+            self.page_token = self.app.csrf_token();
             let shapes: Vec<String> = forms.iter().map(Form::shape).collect();
             self.page_forms = forms;
             for shape in shapes {
@@ -391,12 +391,12 @@ impl Walker<'_> {
                 // The previous submission ended the session (log out, a password change).
                 self.log_in().await;
             }
-            let token = self.app.jar.lock().unwrap().csrf_token.clone();
+            let token = self.app.csrf_token();
             if token != self.page_token {
                 // The session's token changed (a new login, "log out everywhere else"):
                 // take the form again from its page.
                 let fresh = self.app.get(page).await;
-                self.page_token = self.app.jar.lock().unwrap().csrf_token.clone();
+                self.page_token = self.app.csrf_token();
                 self.page_forms = read_page(page, &fresh.body).1;
             }
             let Some(form) = self.page_forms.iter().find(|f| f.shape() == shape).cloned() else {

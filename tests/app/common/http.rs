@@ -160,13 +160,7 @@ impl TestApp {
     /// Uploads a file as `multipart/form-data` (field `file`), with the CSRF token in the query
     /// string as the upload form sends it.
     pub async fn post_file(&self, path: &str, file_name: &str, bytes: &[u8]) -> TestResponse {
-        let token = self
-            .jar
-            .lock()
-            .unwrap()
-            .csrf_token
-            .clone()
-            .unwrap_or_default();
+        let token = self.csrf_token().unwrap_or_default();
         let boundary = "----warmline-test-boundary";
         let mut body = format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
@@ -178,6 +172,11 @@ impl TestApp {
         let content_type = format!("multipart/form-data; boundary={boundary}");
         self.post_raw(&format!("{path}?csrf_token={token}"), &content_type, body)
             .await
+    }
+
+    /// The CSRF token the last page showed.
+    pub fn csrf_token(&self) -> Option<String> {
+        self.jar.lock().unwrap().csrf_token.clone()
     }
 
     /// `POST path` with a raw body of the given content type.
@@ -193,13 +192,7 @@ impl TestApp {
         fields: &[(&str, &str)],
         headers: &[(&str, &str)],
     ) -> TestResponse {
-        let token = self
-            .jar
-            .lock()
-            .unwrap()
-            .csrf_token
-            .clone()
-            .unwrap_or_default();
+        let token = self.csrf_token().unwrap_or_default();
         let mut all: Vec<(&str, &str)> = vec![("csrf_token", &token)];
         all.extend_from_slice(fields);
         let body = serde_urlencoded::to_string(&all).unwrap().into_bytes();
