@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::model::{ContactFields, ContactId, ContactInput};
+use super::model::{ContactFields, ContactId, ContactInput, Kind, canonical_linkedin, person_name};
+use super::sources;
 use super::vcard;
 use crate::accounts::model::UserId;
 use crate::db;
@@ -58,8 +59,9 @@ impl Format {
     }
 }
 
-/// Text from uploaded bytes: UTF-8 (a byte-order mark is dropped), else Windows-1252, the
-/// encoding spreadsheet programs on Windows still write.
+/// Text from uploaded bytes: UTF-16 (with a byte order mark, or recognised by its zero bytes),
+/// UTF-8 (a byte order mark is dropped), else Windows-1252, the encoding spreadsheet programs on
+/// Windows still write.
 pub fn decode(bytes: &[u8]) -> String {
     // Excel's "Unicode text" and many exporters write UTF-16 with a byte order mark.
     if let Some(le) = bytes.strip_prefix(b"\xFF\xFE") {
@@ -68,11 +70,46 @@ pub fn decode(bytes: &[u8]) -> String {
     if let Some(be) = bytes.strip_prefix(b"\xFE\xFF") {
         return utf16(be, u16::from_be_bytes);
     }
+    // UTF-16 without a byte order mark: ASCII text has a zero byte in every other place.
+    let head = &bytes[..bytes.len().min(512) & !1];
+    let zeros = |at: usize| head.iter().skip(at).step_by(2).filter(|&&b| b == 0).count();
+    if head.len() >= 8 && zeros(0) * 10 >= head.len() * 4 && zeros(1) == 0 {
+        return utf16(bytes, u16::from_be_bytes);
+    }
+    if head.len() >= 8 && zeros(1) * 10 >= head.len() * 4 && zeros(0) == 0 {
+        return utf16(bytes, u16::from_le_bytes);
+    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(text) => text.to_string(),
         Err(_) => bytes.iter().map(|&b| windows_1252(b)).collect(),
     }
+}
+
+/// Why an upload cannot be a contact file (a workbook, a PDF, an image, other binary data), in
+/// words that say what to upload instead; `None` for text.
+pub fn unreadable(bytes: &[u8], text: &str) -> Option<&'static str> {
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"\xD0\xCF\x11\xE0") {
+        return Some(
+            "This is a spreadsheet workbook (.xlsx or .xls), not CSV. Open it and save it as \
+             \"CSV UTF-8\" (File → Save As), then upload that file.",
+        );
+    }
+    if bytes.starts_with(b"%PDF") {
+        return Some("This is a PDF, not a contact file. Export your contacts as CSV or vCard.");
+    }
+    let sample = text.chars().take(4096);
+    let (mut control, mut total) = (0, 0);
+    for c in sample {
+        total += 1;
+        if c == '\0' || (c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{c}')) {
+            control += 1;
+        }
+    }
+    (text.contains('\0') || control * 100 > total).then_some(
+        "This file holds binary data, not text. Export your contacts as CSV or vCard and upload \
+         that file.",
+    )
 }
 
 fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> String {
@@ -143,34 +180,44 @@ pub enum Field {
     Ignore,
     Name,
     FirstName,
+    MiddleName,
     LastName,
+    NamePrefix,
+    NameSuffix,
     Email,
     Phone,
     Company,
     Title,
     LinkedinUrl,
+    Website,
     Kind,
     Strength,
     TouchCadenceDays,
     Notes,
+    ConnectedOn,
 }
 
 impl Field {
     /// Every choice, for the mapping form.
-    pub const ALL: [Field; 13] = [
+    pub const ALL: [Field; 18] = [
         Field::Ignore,
         Field::Name,
         Field::FirstName,
+        Field::MiddleName,
         Field::LastName,
+        Field::NamePrefix,
+        Field::NameSuffix,
         Field::Email,
         Field::Phone,
         Field::Company,
         Field::Title,
         Field::LinkedinUrl,
+        Field::Website,
         Field::Kind,
         Field::Strength,
         Field::TouchCadenceDays,
         Field::Notes,
+        Field::ConnectedOn,
     ];
 
     /// The form value.
@@ -179,16 +226,21 @@ impl Field {
             Self::Ignore => "ignore",
             Self::Name => "name",
             Self::FirstName => "first_name",
+            Self::MiddleName => "middle_name",
             Self::LastName => "last_name",
+            Self::NamePrefix => "name_prefix",
+            Self::NameSuffix => "name_suffix",
             Self::Email => "email",
             Self::Phone => "phone",
             Self::Company => "company",
             Self::Title => "title",
             Self::LinkedinUrl => "linkedin_url",
+            Self::Website => "website",
             Self::Kind => "kind",
             Self::Strength => "strength",
             Self::TouchCadenceDays => "touch_cadence_days",
             Self::Notes => "notes",
+            Self::ConnectedOn => "connected_on",
         }
     }
 
@@ -198,51 +250,42 @@ impl Field {
             Self::Ignore => "(ignore)",
             Self::Name => "Full name",
             Self::FirstName => "First name",
+            Self::MiddleName => "Middle name",
             Self::LastName => "Last name",
+            Self::NamePrefix => "Name prefix (Dr., Ms.)",
+            Self::NameSuffix => "Name suffix (Jr., PhD)",
             Self::Email => "E-mail",
             Self::Phone => "Phone",
             Self::Company => "Company",
             Self::Title => "Title",
             Self::LinkedinUrl => "LinkedIn URL",
+            Self::Website => "Web site (LinkedIn, else notes)",
             Self::Kind => "Kind",
             Self::Strength => "Strength (1–5)",
             Self::TouchCadenceDays => "Stay in touch (days)",
             Self::Notes => "Notes",
+            Self::ConnectedOn => "Connected on (to notes)",
         }
+    }
+
+    /// Whether several columns may hold this field: the first value is kept and the others
+    /// go to the notes.
+    pub fn takes_many(self) -> bool {
+        matches!(
+            self,
+            Self::Email
+                | Self::Phone
+                | Self::Company
+                | Self::Title
+                | Self::LinkedinUrl
+                | Self::Website
+                | Self::Notes
+        )
     }
 
     /// Parses the form value.
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|f| f.as_str() == text)
-    }
-
-    /// The field a column header most likely means.
-    fn guess(header: &str) -> Self {
-        let h: String = header
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect::<String>()
-            .to_ascii_lowercase();
-        match h.as_str() {
-            "name" | "fullname" | "contactname" | "displayname" => Self::Name,
-            "firstname" | "givenname" | "first" => Self::FirstName,
-            "lastname" | "surname" | "familyname" | "last" => Self::LastName,
-            "email" | "emailaddress" | "mail" | "workemail" => Self::Email,
-            "phone" | "phonenumber" | "mobile" | "tel" | "telephone" => Self::Phone,
-            "company" | "organization" | "organisation" | "org" | "employer" | "account"
-            | "firma" | "unternehmen" | "entreprise" | "société" | "societe" => Self::Company,
-            "title" | "jobtitle" | "position" | "role" => Self::Title,
-            "linkedin" | "linkedinurl" | "url" | "profileurl" | "linkedinprofile" => {
-                Self::LinkedinUrl
-            }
-            "kind" | "type" | "category" | "contacttype" => Self::Kind,
-            "strength" | "relationshipstrength" => Self::Strength,
-            "stayintouchdays" | "stayintouch" | "cadence" | "touchcadencedays" => {
-                Self::TouchCadenceDays
-            }
-            "notes" | "note" | "comments" => Self::Notes,
-            _ => Self::Ignore,
-        }
     }
 }
 
@@ -253,13 +296,26 @@ pub struct Table {
     pub rows: Vec<(u64, Result<Vec<String>, String>)>,
 }
 
-/// Reads a CSV (for LinkedIn's export, from its header row on).
+/// Reads a CSV (for LinkedIn's export, from its header row on). Each row carries the line it
+/// starts on in the file, counting blank lines and the lines of multi-line quoted values; the
+/// footer of a Salesforce report ("Copyright…", "Generated By…") is left out.
 pub fn read_table(text: &str, format: Format) -> Result<Table, String> {
     let skip = match format {
         Format::LinkedIn => linkedin_header_line(text).unwrap_or(0),
         _ => 0,
     };
-    let body: String = text.lines().skip(skip).collect::<Vec<_>>().join("\n");
+    let body = text.split_inclusive('\n').skip(skip).collect::<String>();
+    let line_of = |byte: u64| {
+        let start = usize::try_from(byte).unwrap_or(usize::MAX).min(body.len());
+        // The reader reports where a record's bytes start, blank lines before it included.
+        let blank = body[start..].len() - body[start..].trim_start_matches(['\r', '\n']).len();
+        let end = start + blank;
+        let newlines = body.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        (skip + newlines + 1) as u64
+    };
     let delimiter = delimiter_of(body.lines().next().unwrap_or(""));
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -276,11 +332,17 @@ pub fn read_table(text: &str, format: Format) -> Result<Table, String> {
         return Err("The first row must name the columns.".into());
     }
     let mut rows = Vec::new();
+    let mut in_footer = false;
     for record in records {
         let (line, row) = match record {
             Ok(r) => {
-                let line = r.position().map_or(0, |p| p.line()) + skip as u64;
-                if r.iter().all(|c| c.trim().is_empty()) {
+                let line = line_of(r.position().map_or(0, |p| p.byte()));
+                let filled: Vec<&str> = r.iter().map(str::trim).filter(|c| !c.is_empty()).collect();
+                if filled.is_empty() {
+                    continue;
+                }
+                in_footer |= filled.len() == 1 && is_footer(filled[0]);
+                if in_footer && filled.len() == 1 {
                     continue;
                 }
                 if r.len() > header.len() {
@@ -295,7 +357,7 @@ pub fn read_table(text: &str, format: Format) -> Result<Table, String> {
                 }
             }
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line()) + skip as u64;
+                let line = line_of(e.position().map_or(0, |p| p.byte()));
                 (line, Err(format!("It could not be read: {e}.")))
             }
         };
@@ -304,21 +366,58 @@ pub fn read_table(text: &str, format: Format) -> Result<Table, String> {
     Ok(Table { header, rows })
 }
 
-/// The mapping a header suggests: each field to the first column that looks like it.
+/// The first line of a report footer, as Salesforce writes it under a report.
+fn is_footer(cell: &str) -> bool {
+    [
+        "Copyright (c)",
+        "Copyright ©",
+        "Confidential Information",
+        "Generated By:",
+    ]
+    .iter()
+    .any(|start| cell.starts_with(start))
+}
+
+/// The mapping a header suggests: a known export's own, else the likeliest for each column.
 pub fn guess_mapping(header: &[String]) -> Vec<Field> {
-    let mut used = Vec::new();
-    header
-        .iter()
-        .map(|h| {
-            let field = Field::guess(h);
-            if field == Field::Ignore || used.contains(&field) {
-                Field::Ignore
+    sources::mapping(header)
+}
+
+/// A header as the key its remembered mapping is stored under; `None` for headers too long
+/// to remember.
+pub fn header_key(header: &[String]) -> Option<String> {
+    let key = header.join("\u{1f}");
+    (key.chars().count() <= 10_000).then_some(key)
+}
+
+/// Whether a header is one of a known export.
+pub fn recognised(header: &[String]) -> bool {
+    sources::recognise(header).is_some()
+}
+
+/// How the preview names what was uploaded: the export recognised by its header, or the
+/// vCard versions found.
+pub fn describe(format: Format, text: &str, header: &[String]) -> String {
+    match format {
+        Format::VCard => {
+            let mut versions: Vec<&str> = text
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("VERSION:"))
+                .map(str::trim)
+                .collect();
+            versions.sort_unstable();
+            versions.dedup();
+            if versions.is_empty() {
+                "vCard".to_string()
             } else {
-                used.push(field);
-                field
+                format!("vCard {}", versions.join(", "))
             }
-        })
-        .collect()
+        }
+        Format::LinkedIn => format.label().to_string(),
+        Format::Csv => {
+            sources::recognise(header).map_or_else(|| "CSV".to_string(), |s| s.label.to_string())
+        }
+    }
 }
 
 /// Reads a stored mapping, falling back to the guess for columns it does not cover.
@@ -353,29 +452,92 @@ pub fn rows(format: Format, text: &str, mapping: &[Field]) -> Result<Vec<Row>, S
 
 fn apply_mapping(cells: &[String], mapping: &[Field]) -> ContactInput {
     let mut input = ContactInput::default();
-    let (mut first, mut last) = (String::new(), String::new());
+    let [mut prefix, mut first, mut middle, mut last, mut suffix] = Default::default();
+    let (mut notes, mut extras) = (Vec::new(), Vec::new());
     for (cell, field) in cells.iter().zip(mapping) {
-        let cell = cell.trim().to_string();
+        // Google joins several values of one column with " ::: ".
+        let mut values = cell.split(" ::: ").map(str::trim).filter(|v| !v.is_empty());
+        let mut keep = |slot: &mut String, label: &str, values: &mut dyn Iterator<Item = &str>| {
+            for value in values {
+                vcard::first_or_extra(slot, value.to_string(), label, &mut extras);
+            }
+        };
         match field {
             Field::Ignore => {}
-            Field::Name => input.name = cell,
-            Field::FirstName => first = cell,
-            Field::LastName => last = cell,
-            Field::Email => input.email = cell,
-            Field::Phone => input.phone = cell,
-            Field::Company => input.company = cell,
-            Field::Title => input.title = cell,
-            Field::LinkedinUrl => input.linkedin_url = cell,
-            Field::Kind => input.kind = cell,
-            Field::Strength => input.strength = cell,
-            Field::TouchCadenceDays => input.touch_cadence_days = cell,
-            Field::Notes => input.notes = cell,
+            Field::Name => keep(&mut input.name, "Also known as", &mut values),
+            Field::FirstName => keep(&mut first, "Also known as", &mut values),
+            Field::MiddleName => keep(&mut middle, "Also known as", &mut values),
+            Field::LastName => keep(&mut last, "Also known as", &mut values),
+            Field::NamePrefix => keep(&mut prefix, "Also known as", &mut values),
+            Field::NameSuffix => keep(&mut suffix, "Also known as", &mut values),
+            Field::Email => keep(&mut input.email, "Other e-mail", &mut values),
+            Field::Phone => keep(&mut input.phone, "Other phone", &mut values),
+            Field::Company => keep(&mut input.company, "Other company", &mut values),
+            Field::Title => keep(&mut input.title, "Other title", &mut values),
+            Field::LinkedinUrl => keep(&mut input.linkedin_url, "Other LinkedIn URL", &mut values),
+            Field::Website => {
+                for url in values {
+                    let linkedin = canonical_linkedin(url);
+                    if linkedin.is_some() && input.linkedin_url.is_empty() {
+                        input.linkedin_url = url.to_string();
+                    } else if linkedin.is_none()
+                        || linkedin != canonical_linkedin(&input.linkedin_url)
+                    {
+                        extras.push(format!("Website: {url}"));
+                    }
+                }
+            }
+            Field::Kind => keep(&mut input.kind, "Kind", &mut values),
+            Field::Strength => keep(&mut input.strength, "Strength", &mut values),
+            Field::TouchCadenceDays => {
+                keep(&mut input.touch_cadence_days, "Stay in touch", &mut values)
+            }
+            Field::Notes => notes.extend(values.map(str::to_string)),
+            Field::ConnectedOn => {
+                extras.extend(values.map(|v| format!("Connected on LinkedIn: {}", day_of(v))));
+            }
+        }
+    }
+    let person = person_name(&prefix, &first, &middle, &last, &suffix);
+    if input.name.is_empty() {
+        input.name = person;
+    } else {
+        // A full-name column and a prefix or suffix column: the name keeps them.
+        if !prefix.is_empty() && !input.name.starts_with(prefix.as_str()) {
+            input.name = format!("{prefix} {}", input.name);
+        }
+        if !suffix.is_empty() && !input.name.ends_with(suffix.as_str()) {
+            input.name = format!("{} {suffix}", input.name);
+        }
+    }
+    // A row naming only a company is the company; one with only an e-mail is named by it.
+    if input.name.is_empty() && !input.company.is_empty() {
+        input.name = input.company.clone();
+        if input.kind.is_empty() {
+            input.kind = Kind::Organisation.as_str().to_string();
         }
     }
     if input.name.is_empty() {
-        input.name = format!("{first} {last}").trim().to_string();
+        input.name = input.email.clone();
     }
+    notes.extend(extras);
+    input.notes = notes.join("\n");
     input
+}
+
+/// LinkedIn's "Connected On" ("01 Jan 2024", or "1/15/24" from older exports) as an ISO date;
+/// the text as given when it is neither.
+fn day_of(text: &str) -> String {
+    use time::macros::format_description;
+    let formats = [
+        format_description!("[day] [month repr:short] [year]"),
+        format_description!("[day padding:none] [month repr:short] [year]"),
+        format_description!("[month padding:none]/[day padding:none]/[year repr:last_two]"),
+    ];
+    formats
+        .iter()
+        .find_map(|f| time::Date::parse(text, f).ok())
+        .map_or_else(|| text.to_string(), |d| d.to_string())
 }
 
 /// What a duplicate row duplicates.
@@ -393,7 +555,7 @@ pub struct Duplicate {
     pub line: u64,
     pub fields: ContactFields,
     pub original: Original,
-    /// "e-mail" or "LinkedIn URL".
+    /// "e-mail", "LinkedIn URL" or "name and company".
     pub matched_on: &'static str,
 }
 
@@ -413,21 +575,50 @@ pub struct Plan {
     pub rejected: Vec<Rejected>,
 }
 
+/// The keys a contact is recognised by: its e-mail (case folded), its LinkedIn profile (in the
+/// one stored form, case folded), and, for a contact with neither, its exact name and company.
+fn identity_keys(
+    name: &str,
+    company: Option<&str>,
+    email: Option<&str>,
+    linkedin_url: Option<&str>,
+) -> [Option<String>; 3] {
+    let email = email.map(|e| e.trim().to_lowercase());
+    let url = linkedin_url.map(|u| {
+        canonical_linkedin(u)
+            .unwrap_or_else(|| u.trim().to_string())
+            .to_lowercase()
+    });
+    let name_company = (email.is_none() && url.is_none())
+        .then(|| format!("{}\u{1f}{}", name.trim(), company.unwrap_or("").trim()));
+    [email, url, name_company]
+}
+
+/// What each key is called on the preview.
+const MATCHED_ON: [&str; 3] = ["e-mail", "LinkedIn URL", "name and company"];
+
 /// Sorts rows into new, duplicate and rejected, against the owner's contacts.
 pub async fn plan(pool: &PgPool, owner: UserId, rows: Vec<Row>) -> sqlx::Result<Plan> {
-    let mut by_email: HashMap<String, (ContactId, String)> = HashMap::new();
-    let mut by_url: HashMap<String, (ContactId, String)> = HashMap::new();
+    // Existing contacts by each key; a contact with an e-mail is still found by its name and
+    // company, for rows that have neither an e-mail nor a LinkedIn URL.
+    let mut known: [HashMap<String, (ContactId, String)>; 3] = Default::default();
     for identity in db::contacts::identities(pool, owner).await? {
-        let entry = (identity.contact_id, identity.name);
-        if let Some(email) = identity.email {
-            by_email.insert(email, entry.clone());
-        }
-        if let Some(url) = identity.linkedin_url {
-            by_url.insert(url, entry);
+        let entry = (identity.contact_id, identity.name.clone());
+        let [email, url, _] = identity_keys(
+            &identity.name,
+            identity.company.as_deref(),
+            identity.email.as_deref(),
+            identity.linkedin_url.as_deref(),
+        );
+        let [.., name_company] =
+            identity_keys(&identity.name, identity.company.as_deref(), None, None);
+        for (map, key) in known.iter_mut().zip([email, url, name_company]) {
+            if let Some(key) = key {
+                map.entry(key).or_insert_with(|| entry.clone());
+            }
         }
     }
-    let mut seen_email: HashMap<String, u64> = HashMap::new();
-    let mut seen_url: HashMap<String, u64> = HashMap::new();
+    let mut seen: [HashMap<String, u64>; 3] = Default::default();
     let mut plan = Plan::default();
     for (line, row) in rows {
         let input = match row {
@@ -457,56 +648,61 @@ pub async fn plan(pool: &PgPool, owner: UserId, rows: Vec<Row>) -> sqlx::Result<
                 continue;
             }
         };
-        let email = fields.email.as_ref().map(|e| e.to_lowercase());
-        let url = fields.linkedin_url.as_ref().map(|u| u.to_lowercase());
-        let by_mail = email.as_ref().and_then(|e| by_email.get(e));
-        let by_link = url.as_ref().and_then(|u| by_url.get(u));
-        let existing = match (by_mail, by_link) {
-            (Some(a), Some(b)) if a.0 != b.0 => {
-                plan.rejected.push(Rejected {
-                    line,
-                    name: fields.name,
-                    reasons: format!(
-                        "Its e-mail belongs to {} and its LinkedIn URL to {}: fix one of them.",
-                        a.1, b.1
-                    ),
-                });
-                continue;
-            }
-            (Some(a), _) => Some((a.clone(), "e-mail")),
-            (None, Some(b)) => Some((b.clone(), "LinkedIn URL")),
-            (None, None) => None,
-        };
-        if let Some(((id, name), matched_on)) = existing {
-            plan.duplicates.push(Duplicate {
+        let keys = identity_keys(
+            &fields.name,
+            fields.company.as_deref(),
+            fields.email.as_deref(),
+            fields.linkedin_url.as_deref(),
+        );
+        let found: Vec<(usize, &(ContactId, String))> = keys
+            .iter()
+            .zip(&known)
+            .enumerate()
+            .filter_map(|(i, (key, map))| key.as_ref().and_then(|k| map.get(k)).map(|e| (i, e)))
+            .collect();
+        if let [(_, a), (_, b), ..] = found.as_slice()
+            && a.0 != b.0
+        {
+            plan.rejected.push(Rejected {
                 line,
-                fields,
-                original: Original::Existing { id, name },
-                matched_on,
+                name: fields.name,
+                reasons: format!(
+                    "Its e-mail belongs to {} and its LinkedIn URL to {}: fix one of them.",
+                    a.1, b.1
+                ),
             });
             continue;
         }
-        let earlier = email
-            .as_ref()
-            .and_then(|e| seen_email.get(e).map(|l| (*l, "e-mail")))
-            .or_else(|| {
-                url.as_ref()
-                    .and_then(|u| seen_url.get(u).map(|l| (*l, "LinkedIn URL")))
+        if let Some((i, (id, name))) = found.first() {
+            plan.duplicates.push(Duplicate {
+                line,
+                fields,
+                original: Original::Existing {
+                    id: *id,
+                    name: name.clone(),
+                },
+                matched_on: MATCHED_ON[*i],
             });
-        if let Some((earlier, matched_on)) = earlier {
+            continue;
+        }
+        let earlier = keys
+            .iter()
+            .zip(&seen)
+            .enumerate()
+            .find_map(|(i, (key, map))| key.as_ref().and_then(|k| map.get(k)).map(|l| (*l, i)));
+        if let Some((earlier, i)) = earlier {
             plan.duplicates.push(Duplicate {
                 line,
                 fields,
                 original: Original::EarlierRow { line: earlier },
-                matched_on,
+                matched_on: MATCHED_ON[i],
             });
             continue;
         }
-        if let Some(e) = email {
-            seen_email.insert(e, line);
-        }
-        if let Some(u) = url {
-            seen_url.insert(u, line);
+        for (map, key) in seen.iter_mut().zip(keys) {
+            if let Some(key) = key {
+                map.insert(key, line);
+            }
         }
         plan.new.push((line, fields));
     }

@@ -127,19 +127,27 @@ async fn upload_file(
         .await;
     }
     let text = import::decode(&bytes);
-    if text.contains('\0') {
-        return again(
-            "This file holds binary data, not text. Export your contacts as CSV or vCard \
-             and upload that file.",
-        )
-        .await;
+    if let Some(why) = import::unreadable(&bytes, &text) {
+        return again(why).await;
     }
     let format = import::detect(&file_name, &text);
     let mapping = match format {
         Format::VCard => serde_json::Value::Null,
         _ => match import::read_table(&text, format) {
-            Ok(table) => serde_json::to_value(import::guess_mapping(&table.header))
-                .map_err(|e| AppError::Internal(e.into()))?,
+            Ok(table) => {
+                // The mapping this person chose for this header last time, else the guess.
+                let remembered = match import::header_key(&table.header) {
+                    Some(key) => {
+                        db::contacts::remembered_mapping(&state.pool, user.id, &key).await?
+                    }
+                    None => None,
+                };
+                let mapping = remembered.map_or_else(
+                    || import::guess_mapping(&table.header),
+                    |m| import::mapping_from_json(&m, &table.header),
+                );
+                serde_json::to_value(mapping).map_err(|e| AppError::Internal(e.into()))?
+            }
             Err(error) => return again(&error).await,
         },
     };
@@ -171,8 +179,14 @@ struct PreviewPage {
     ctx: PageContext,
     id: i64,
     file_name: String,
-    format: Format,
+    /// The export or vCard versions recognised.
+    source: String,
     columns: Vec<Column>,
+    /// How many columns are read into a field.
+    columns_used: usize,
+    /// Whether the columns are shown open: for a file no known export matches, or when the
+    /// name is not mapped yet.
+    columns_open: bool,
     total: usize,
     new_count: usize,
     new_sample: Vec<(u64, ContactFields)>,
@@ -233,6 +247,8 @@ async fn show_preview(
 ) -> AppResult<Response> {
     let stored = stored(&state, &user, id).await?;
     let (format, columns, plan) = plan_of(&state, &user, &stored).await?;
+    let header: Vec<String> = columns.iter().map(|c| c.header.clone()).collect();
+    let source = import::describe(format, &stored.content, &header);
     let (plan, error) = match plan {
         Ok(plan) => (plan, None),
         Err(error) => (Plan::default(), Some(error)),
@@ -245,11 +261,14 @@ async fn show_preview(
         (!mapped_name)
             .then(|| "Choose which column holds the name (or the first and last name).".to_string())
     });
+    let known = format == Format::LinkedIn || import::recognised(&header);
     let page = PreviewPage {
         ctx,
         id,
         file_name: stored.file_name,
-        format,
+        source,
+        columns_used: columns.iter().filter(|c| c.field != Field::Ignore).count(),
+        columns_open: !known || error.is_some(),
         columns,
         total: plan.new.len() + plan.duplicates.len() + plan.rejected.len(),
         new_count: plan.new.len(),
@@ -289,6 +308,9 @@ async fn update_mapping(
     }
     let value = serde_json::to_value(&mapping).map_err(|e| AppError::Internal(e.into()))?;
     db::contacts::set_import_mapping(&state.pool, user.id, id, &value).await?;
+    if let Some(key) = import::header_key(&table.header) {
+        db::contacts::remember_mapping(&state.pool, user.id, &key, &value).await?;
+    }
     Ok(Redirect::to(&format!("/contacts/import/{id}")).into_response())
 }
 

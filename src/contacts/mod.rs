@@ -6,6 +6,7 @@ pub mod import;
 mod imports;
 pub mod merge;
 pub mod model;
+pub mod sources;
 pub mod vcard;
 
 use askama::Template;

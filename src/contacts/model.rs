@@ -32,17 +32,20 @@ pub enum Kind {
     Prospect,
     /// A partner firm or person.
     Partner,
+    /// A company rather than a person (an imported row with no person's name).
+    Organisation,
     /// Anyone else.
     Other,
 }
 
 impl Kind {
     /// Every kind, for select boxes and filters.
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::Client,
         Kind::ReferralSource,
         Kind::Prospect,
         Kind::Partner,
+        Kind::Organisation,
         Kind::Other,
     ];
 
@@ -53,6 +56,7 @@ impl Kind {
             Self::ReferralSource => "referral_source",
             Self::Prospect => "prospect",
             Self::Partner => "partner",
+            Self::Organisation => "organisation",
             Self::Other => "other",
         }
     }
@@ -64,13 +68,19 @@ impl Kind {
             Self::ReferralSource => "Referral source",
             Self::Prospect => "Prospect",
             Self::Partner => "Partner",
+            Self::Organisation => "Organisation",
             Self::Other => "Other",
         }
     }
 
-    /// Parses a stored value or a label, case-insensitively.
+    /// Parses a stored value or a label, case-insensitively (American "organization" too).
     pub fn parse(text: &str) -> Option<Self> {
         let text = text.trim().to_lowercase().replace([' ', '-'], "_");
+        let text = if text == "organization" {
+            "organisation".to_string()
+        } else {
+            text
+        };
         Self::ALL
             .into_iter()
             .find(|k| k.as_str() == text || k.label().to_lowercase().replace(' ', "_") == text)
@@ -133,7 +143,8 @@ impl ContactInput {
                 "Enter a phone number: digits, spaces, + ( ) - . and perhaps an extension (ext. 12).",
             );
         }
-        let linkedin_url = optional(&self.linkedin_url).map(|u| normalize_url(&u));
+        let linkedin_url = optional(&self.linkedin_url)
+            .map(|u| normalize_url(&u).map(|u| canonical_linkedin(&u).unwrap_or(u)));
         let linkedin_url = errors
             .check("linkedin_url", linkedin_url.transpose())
             .flatten();
@@ -192,7 +203,8 @@ impl ContactInput {
             kind,
             strength,
             touch_cadence_days: cadence,
-            notes: self.notes.trim().to_string(),
+            // One kind of line end, whether typed in a browser (CRLF) or imported.
+            notes: self.notes.trim().replace("\r\n", "\n").replace('\r', "\n"),
         })
     }
 }
@@ -241,4 +253,76 @@ fn normalize_url(text: &str) -> Result<String, &'static str> {
     } else {
         Err("Enter a web address like https://www.linkedin.com/in/name.")
     }
+}
+
+/// A LinkedIn address in the one form Warmline stores and compares: `https://www.linkedin.com/`
+/// and, for a profile, `in/<slug>`, whatever the scheme, `www` or country subdomain, trailing
+/// slash, query, fragment, percent-encoding or case of the address given. `None` for any other
+/// site.
+pub fn canonical_linkedin(url: &str) -> Option<String> {
+    let url = url.trim();
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let (host, path) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    let host = host
+        .rsplit('@')
+        .next()?
+        .split(':')
+        .next()?
+        .to_ascii_lowercase();
+    if host != "linkedin.com" && !host.ends_with(".linkedin.com") {
+        return None;
+    }
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let segments: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| percent_decoded(s).to_lowercase())
+        .collect();
+    let canonical = match segments.iter().position(|s| s == "in") {
+        Some(i) if i + 1 < segments.len() => format!("in/{}", segments[i + 1]),
+        _ => segments.join("/"),
+    };
+    Some(format!("https://www.linkedin.com/{canonical}"))
+}
+
+/// `%xx` escapes decoded, when they spell UTF-8; the text as given otherwise.
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+}
+
+/// A person's name from its parts, in the order its script writes them: given name first,
+/// or family name first for Chinese, Japanese and Korean names. Empty parts are left out.
+pub fn person_name(prefix: &str, given: &str, middle: &str, family: &str, suffix: &str) -> String {
+    let east_asian = [given, middle, family].iter().flat_map(|p| p.chars()).any(|c| {
+        matches!(c, '\u{3040}'..='\u{30FF}' | '\u{3400}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7AF}')
+    });
+    let ordered = if east_asian {
+        [prefix, family, given, middle, suffix]
+    } else {
+        [prefix, given, middle, family, suffix]
+    };
+    ordered
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -1,6 +1,6 @@
 //! vCard 4.0 (RFC 6350): writing contacts and reading them back.
 
-use super::model::ContactInput;
+use super::model::{ContactInput, Kind, canonical_linkedin, person_name};
 use crate::db::contacts::Contact;
 use crate::domain::content_lines::{escape, fold_into, unescape};
 
@@ -11,8 +11,13 @@ pub fn write(contact: &Contact) -> String {
     line("BEGIN:VCARD".into());
     line("VERSION:4.0".into());
     line(format!("FN:{}", escape(&contact.name)));
-    let (given, family) = split_name(&contact.name);
-    line(format!("N:{};{};;;", escape(family), escape(given)));
+    if contact.kind == Kind::Organisation {
+        line("KIND:org".into());
+        line("N:;;;;".into());
+    } else {
+        let (given, family) = split_name(&contact.name);
+        line(format!("N:{};{};;;", escape(family), escape(given)));
+    }
     if let Some(email) = &contact.email {
         line(format!("EMAIL;TYPE=work:{}", escape(email)));
     }
@@ -76,89 +81,151 @@ pub fn parse(text: &str) -> Vec<(u64, ContactInput)> {
     cards
 }
 
-/// One card being read: its fields, and the name its `N` property gives (used only when it
-/// has no `FN`, wherever the two stand).
+/// One card being read: its fields, the name its `N` property gives (used only when it has no
+/// `FN`, wherever the two stand), whether it describes an organisation, and the values beyond
+/// the first of a kind (a second e-mail, a home page), which go to the notes.
 #[derive(Default)]
 struct Card {
     line: u64,
     input: ContactInput,
     name_from_n: String,
+    organisation: bool,
+    notes: Vec<String>,
+    extras: Vec<String>,
 }
 
 impl Card {
     fn apply(&mut self, name: &str, params: &[String], raw: &str) {
-        let input = &mut self.input;
-        let set_once = |field: &mut String, value: String| {
-            if field.is_empty() {
-                *field = value;
-            }
-        };
         let value = || unescape(raw);
         match name {
-            "FN" => set_once(&mut input.name, value()),
+            "FN" => first_or_extra(
+                &mut self.input.name,
+                value(),
+                "Also known as",
+                &mut self.extras,
+            ),
             "N" => {
-                let parts: Vec<String> = components(raw).iter().map(|p| unescape(p)).collect();
-                let part = |i: usize| {
-                    parts
-                        .get(i)
-                        .map(|p| p.replace(',', " "))
-                        .unwrap_or_default()
-                };
-                // Prefix, given, additional, family, suffix: "Dr. John Q. Appleseed Jr.";
-                // Chinese, Japanese and Korean names put the family name first: "山田 太郎".
-                let east_asian = parts.iter().flat_map(|p| p.chars()).any(|c| {
-                    matches!(c, '\u{3040}'..='\u{30FF}' | '\u{3400}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7AF}')
-                });
-                let ordered = if east_asian {
-                    [part(3), part(0), part(1), part(2), part(4)]
-                } else {
-                    [part(3), part(1), part(2), part(0), part(4)]
-                };
-                self.name_from_n = ordered
+                let parts: Vec<String> = components(raw)
                     .iter()
-                    .filter(|p| !p.trim().is_empty())
-                    .map(|p| p.trim())
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                    .map(|p| unescape(p).replace(',', " "))
+                    .collect();
+                let part = |i: usize| parts.get(i).map_or("", String::as_str);
+                // Family; given; additional; prefix; suffix.
+                self.name_from_n = person_name(part(3), part(1), part(2), part(0), part(4));
             }
-            "EMAIL" => set_once(&mut input.email, value()),
-            "TEL" => set_once(&mut input.phone, phone_of(&value())),
-            "ORG" => set_once(
-                &mut input.company,
-                components(raw)
+            "EMAIL" => first_or_extra(
+                &mut self.input.email,
+                value(),
+                "Other e-mail",
+                &mut self.extras,
+            ),
+            "TEL" => first_or_extra(
+                &mut self.input.phone,
+                phone_of(&value()),
+                "Other phone",
+                &mut self.extras,
+            ),
+            "ORG" => {
+                let company = components(raw)
                     .first()
                     .map(|c| unescape(c))
-                    .unwrap_or_default(),
+                    .unwrap_or_default();
+                first_or_extra(
+                    &mut self.input.company,
+                    company,
+                    "Other company",
+                    &mut self.extras,
+                );
+            }
+            "TITLE" => first_or_extra(
+                &mut self.input.title,
+                value(),
+                "Other title",
+                &mut self.extras,
             ),
-            "TITLE" => set_once(&mut input.title, value()),
-            "URL" | "X-SOCIALPROFILE" => {
+            "URL" => {
                 let url = value();
-                let linkedin = url.to_ascii_lowercase().contains("linkedin.com")
-                    || params.iter().any(|p| p.contains("LINKEDIN"));
-                if linkedin && url.contains("://") {
-                    set_once(&mut input.linkedin_url, url);
+                if canonical_linkedin(&url).is_some() && self.input.linkedin_url.is_empty() {
+                    self.input.linkedin_url = url;
+                } else if !url.trim().is_empty() {
+                    self.extras.push(format!("Website: {}", url.trim()));
                 }
             }
-            "NOTE" => set_once(&mut input.notes, value()),
+            // Apple: `X-SOCIALPROFILE;type=linkedin;x-user=jdoe:http://www.linkedin.com/in/jdoe`.
+            "X-SOCIALPROFILE" if params.iter().any(|p| p.contains("LINKEDIN")) => {
+                let url = value();
+                let url = if canonical_linkedin(&url).is_some() {
+                    url
+                } else {
+                    params
+                        .iter()
+                        .find_map(|p| p.strip_prefix("X-USER="))
+                        .map(|user| format!("https://www.linkedin.com/in/{}", user.to_lowercase()))
+                        .unwrap_or_default()
+                };
+                if !url.is_empty() && self.input.linkedin_url.is_empty() {
+                    self.input.linkedin_url = url;
+                }
+            }
+            "NOTE" => self.notes.push(value()),
             "CATEGORIES" => {
                 let kind = value()
                     .split(',')
                     .find(|c| super::model::Kind::parse(c).is_some())
                     .unwrap_or("")
                     .to_string();
-                set_once(&mut input.kind, kind);
+                if self.input.kind.is_empty() {
+                    self.input.kind = kind;
+                }
             }
-            "X-WARMLINE-STRENGTH" => set_once(&mut input.strength, value()),
-            "X-WARMLINE-CADENCE-DAYS" => set_once(&mut input.touch_cadence_days, value()),
+            // vCard 4.0's KIND, and Apple's way of saying the same in 3.0.
+            "KIND" | "X-ABSHOWAS" => {
+                let v = value().to_ascii_lowercase();
+                self.organisation |= v == "org" || v == "organization" || v == "company";
+            }
+            "X-WARMLINE-STRENGTH" => self.input.strength = value(),
+            "X-WARMLINE-CADENCE-DAYS" => self.input.touch_cadence_days = value(),
             _ => {}
         }
     }
 
     fn finish(mut self) -> (u64, ContactInput) {
-        if self.input.name.trim().is_empty() {
-            self.input.name = self.name_from_n;
+        let input = &mut self.input;
+        if input.name.trim().is_empty() {
+            input.name = self.name_from_n;
         }
+        if input.name.trim().is_empty() && !input.company.trim().is_empty() {
+            input.name = input.company.clone();
+            self.organisation = true;
+        }
+        if input.name.trim().is_empty() {
+            input.name = input.email.clone();
+        }
+        if self.organisation && input.kind.is_empty() {
+            input.kind = Kind::Organisation.as_str().to_string();
+        }
+        self.notes.retain(|n| !n.trim().is_empty());
+        self.notes.extend(self.extras);
+        input.notes = self.notes.join("\n");
         (self.line, self.input)
+    }
+}
+
+/// Keeps the first non-empty value of a field; a different later one becomes a line of notes.
+pub(super) fn first_or_extra(
+    field: &mut String,
+    value: String,
+    label: &str,
+    extras: &mut Vec<String>,
+) {
+    let value = value.trim();
+    if value.is_empty() || value == field.as_str() {
+        return;
+    }
+    if field.is_empty() {
+        *field = value.to_string();
+    } else {
+        extras.push(format!("{label}: {value}"));
     }
 }
 

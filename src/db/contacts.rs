@@ -374,17 +374,17 @@ pub async fn who_can_introduce(
 pub struct Identity {
     pub contact_id: ContactId,
     pub name: String,
+    pub company: Option<String>,
     pub email: Option<String>,
     pub linkedin_url: Option<String>,
 }
 
-/// Every contact of an owner (archived too) with its e-mail and LinkedIn URL.
+/// Every contact of an owner (archived too) with its name, company, e-mail and LinkedIn URL.
 pub async fn identities(db: impl PgExecutor<'_>, owner: UserId) -> sqlx::Result<Vec<Identity>> {
     sqlx::query_as!(
         Identity,
-        r#"select contact_id as "contact_id: ContactId", name, lower(email) as email,
-                  lower(linkedin_url) as linkedin_url
-           from contacts where owner_id = $1 and (email is not null or linkedin_url is not null)"#,
+        r#"select contact_id as "contact_id: ContactId", name, company, email, linkedin_url
+           from contacts where owner_id = $1 order by contact_id"#,
         owner as UserId
     )
     .fetch_all(db)
@@ -549,6 +549,40 @@ pub async fn set_import_mapping(
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The column mapping an owner last chose for a header (its cells joined by U+001F).
+pub async fn remembered_mapping(
+    db: impl PgExecutor<'_>,
+    owner: UserId,
+    header: &str,
+) -> sqlx::Result<Option<serde_json::Value>> {
+    sqlx::query_scalar!(
+        "select mapping from import_mappings where owner_id = $1 and header = $2",
+        owner as UserId,
+        header
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Remembers the column mapping an owner chose for a header, for their next file like it.
+pub async fn remember_mapping(
+    db: impl PgExecutor<'_>,
+    owner: UserId,
+    header: &str,
+    mapping: &serde_json::Value,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into import_mappings (owner_id, header, mapping) values ($1, $2, $3)
+         on conflict (owner_id, header) do update set mapping = excluded.mapping, updated_at = now()",
+        owner as UserId,
+        header,
+        mapping
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// Deletes a stored import (after commit, or to abandon it); false when already gone, so a

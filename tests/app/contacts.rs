@@ -67,7 +67,7 @@ async fn a_contact_is_created_edited_archived_and_restored_with_an_audit_trail()
     let page = app.get(&format!("/contacts/{id}")).await;
     page.assert_status(StatusCode::OK)
         .assert_contains("Grace Hopper")
-        .assert_contains("https://linkedin.com/in/grace")
+        .assert_contains("https://www.linkedin.com/in/grace")
         .assert_contains("Client");
 
     app.get(&format!("/contacts/{id}/edit"))

@@ -11,6 +11,7 @@ mod contacts;
 mod dashboard;
 mod embedded;
 mod health;
+mod imports;
 mod lifecycle;
 mod merge;
 mod security;
