@@ -305,15 +305,20 @@ pub fn read_table(text: &str, format: Format) -> Result<Table, String> {
         _ => 0,
     };
     let body = text.split_inclusive('\n').skip(skip).collect::<String>();
-    let line_of = |byte: u64| {
+    // Records come in file order, so the newlines before each are counted from the last one.
+    let (mut counted_to, mut newlines) = (0usize, 0usize);
+    let mut line_of = |byte: u64| {
         let start = usize::try_from(byte).unwrap_or(usize::MAX).min(body.len());
         // The reader reports where a record's bytes start, blank lines before it included.
-        let blank = body[start..].len() - body[start..].trim_start_matches(['\r', '\n']).len();
-        let end = start + blank;
-        let newlines = body.as_bytes()[..end]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
+        let rest = &body[start..];
+        let end = start + rest.len() - rest.trim_start_matches(['\r', '\n']).len();
+        if end >= counted_to {
+            newlines += body.as_bytes()[counted_to..end]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            counted_to = end;
+        }
         (skip + newlines + 1) as u64
     };
     let delimiter = delimiter_of(body.lines().next().unwrap_or(""));
