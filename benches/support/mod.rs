@@ -43,7 +43,8 @@ pub fn app(pool: &PgPool, url: &str) -> Router {
 /// A logged-in browser of sorts.
 pub struct Client {
     pub router: Router,
-    cookie: String,
+    /// Every cookie the server set (the session, and before it the anonymous CSRF cookie).
+    cookies: std::collections::BTreeMap<String, String>,
     pub csrf: String,
 }
 
@@ -52,7 +53,7 @@ impl Client {
     pub async fn login(router: Router, email: &str, password: &str) -> Self {
         let mut client = Self {
             router,
-            cookie: String::new(),
+            cookies: Default::default(),
             csrf: String::new(),
         };
         client.get("/login").await;
@@ -77,7 +78,7 @@ impl Client {
     /// `GET path`: status and body.
     pub async fn get(&mut self, path: &str) -> (StatusCode, String) {
         let request = Request::get(path)
-            .header(header::COOKIE, &self.cookie)
+            .header(header::COOKIE, self.cookie_header())
             .body(Body::empty())
             .unwrap();
         let (status, _, body) = self.send(request).await;
@@ -92,12 +93,20 @@ impl Client {
         body: Vec<u8>,
     ) -> (StatusCode, String, String) {
         let request = Request::post(path)
-            .header(header::COOKIE, &self.cookie)
+            .header(header::COOKIE, self.cookie_header())
             .header(header::CONTENT_TYPE, content_type)
             .header(header::CONTENT_LENGTH, body.len())
             .body(Body::from(body))
             .unwrap();
         self.send(request).await
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     async fn send(&mut self, request: Request<Body>) -> (StatusCode, String, String) {
@@ -111,8 +120,8 @@ impl Client {
             .to_string();
         for cookie in response.headers().get_all(header::SET_COOKIE) {
             let pair = cookie.to_str().unwrap().split(';').next().unwrap();
-            if pair.starts_with("warmline_session=") {
-                self.cookie = pair.to_string();
+            if let Some((name, value)) = pair.split_once('=') {
+                self.cookies.insert(name.to_string(), value.to_string());
             }
         }
         let body =
