@@ -36,6 +36,16 @@ pub struct Config {
     )]
     pub request_timeout_secs: u64,
 
+    /// Most requests worked on at a time (as many again may wait briefly); beyond that a
+    /// request gets 503 with Retry-After at once. 0: twice the pool size.
+    #[arg(
+        long,
+        env = "WARMLINE_MAX_IN_FLIGHT",
+        default_value_t = 0,
+        global = true
+    )]
+    pub max_in_flight: usize,
+
     /// Largest request body in bytes; larger ones get 413.
     #[arg(long, env = "WARMLINE_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT, global = true)]
     pub body_limit: usize,
@@ -99,6 +109,15 @@ pub struct Config {
 }
 
 impl Config {
+    /// The most requests worked on at a time: as configured, else twice the pool size.
+    pub fn in_flight_limit(&self) -> usize {
+        if self.max_in_flight > 0 {
+            self.max_in_flight
+        } else {
+            2 * self.pool_size.max(1) as usize
+        }
+    }
+
     /// The request timeout as a duration.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs)
@@ -122,6 +141,7 @@ impl Config {
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             pool_size: DEFAULT_POOL_SIZE,
             request_timeout_secs: DEFAULT_REQUEST_TIMEOUT_SECS,
+            max_in_flight: 0,
             body_limit: DEFAULT_BODY_LIMIT,
             secure_cookies: false,
             trust_proxy: false,
@@ -160,6 +180,7 @@ impl fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("pool_size", &self.pool_size)
             .field("request_timeout_secs", &self.request_timeout_secs)
+            .field("max_in_flight", &self.max_in_flight)
             .field("body_limit", &self.body_limit)
             .field("secure_cookies", &self.secure_cookies)
             .field("trust_proxy", &self.trust_proxy)

@@ -174,6 +174,31 @@ async fn show_metrics(State(state): State<AppState>) -> impl IntoResponse {
             .saturating_sub(state.pool.num_idle())
             .to_string(),
     );
+    let admission = &state.admission;
+    metric(
+        "warmline_requests_in_flight",
+        "gauge",
+        "Requests being worked on now (health checks, metrics and static files not counted).",
+        admission.in_flight().to_string(),
+    );
+    metric(
+        "warmline_requests_in_flight_limit",
+        "gauge",
+        "The most requests worked on at a time; as many more may wait.",
+        admission.limit().to_string(),
+    );
+    metric(
+        "warmline_requests_waiting",
+        "gauge",
+        "Requests waiting for a turn: the queue in front of the database pool.",
+        admission.waiting().to_string(),
+    );
+    metric(
+        "warmline_requests_refused_total",
+        "counter",
+        "Requests answered 503 at once because the server was full.",
+        admission.refused().to_string(),
+    );
     out.push_str(&state.request_metrics.render());
     (
         [(

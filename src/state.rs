@@ -8,6 +8,7 @@ use sqlx::PgPool;
 
 use crate::config::Config;
 use crate::sweeper::SweepMetrics;
+use crate::web::admission::Admission;
 use crate::web::metrics::RequestMetrics;
 
 /// Cheap to clone: one shared [`App`] behind an `Arc`.
@@ -26,6 +27,8 @@ pub struct App {
     pub db_restarts: Arc<AtomicU64>,
     /// Requests by route, for `/metrics`.
     pub request_metrics: RequestMetrics,
+    /// The bound on requests in flight.
+    pub admission: Admission,
 }
 
 impl AppState {
@@ -33,6 +36,7 @@ impl AppState {
     pub fn new(pool: PgPool, config: Config) -> Self {
         Self(Arc::new(App {
             pool,
+            admission: Admission::new(config.in_flight_limit()),
             config,
             sweep_metrics: SweepMetrics::default(),
             db_restarts: Arc::default(),

@@ -101,7 +101,8 @@ impl Client {
         self.send(request).await
     }
 
-    fn cookie_header(&self) -> String {
+    /// The cookies as a `Cookie` header.
+    pub fn cookie_header(&self) -> String {
         self.cookies
             .iter()
             .map(|(name, value)| format!("{name}={value}"))

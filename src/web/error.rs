@@ -217,6 +217,14 @@ pub async fn render_errors(
         );
     }
     let status = response.status();
+    if status == StatusCode::SERVICE_UNAVAILABLE
+        && !response.headers().contains_key(header::RETRY_AFTER)
+    {
+        // Overload, a timeout, an outage: every 503 says when to come back.
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+    }
     if !(status.is_client_error() || status.is_server_error()) || has_own_body(&response) {
         return response;
     }
@@ -230,29 +238,43 @@ pub async fn render_errors(
         (None, Some(default)) => Some(default.to_string()),
         (None, None) => rejection_text(status, &parts.headers, body).await,
     };
-    let title = status.canonical_reason().unwrap_or("Error").to_string();
     // Keep headers such as Allow and Retry-After; the body and its type are replaced.
     parts.headers.remove(header::CONTENT_LENGTH);
-    let (content_type, body) = if wants_json {
-        let problem = json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail });
-        ("application/problem+json", problem.to_string())
-    } else {
-        let page = ErrorPage {
-            ctx: PageContext::default(),
-            status: status.as_u16(),
-            title,
-            detail,
-        };
-        let html = page.render().unwrap_or_else(|error| {
-            tracing::error!(%error, "could not render the error page");
-            "Something went wrong.".to_string()
-        });
-        ("text/html; charset=utf-8", html)
-    };
+    let (content_type, body) = error_body(status, detail, wants_json);
     parts
         .headers
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     Response::from_parts(parts, Body::from(body))
+}
+
+/// An error's body and its content type: problem+json for the API, else the error page.
+pub(super) fn error_body(
+    status: StatusCode,
+    detail: Option<String>,
+    json: bool,
+) -> (&'static str, String) {
+    let title = status.canonical_reason().unwrap_or("Error").to_string();
+    if json {
+        let problem = json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail });
+        return ("application/problem+json", problem.to_string());
+    }
+    let page = ErrorPage {
+        ctx: PageContext::default(),
+        status: status.as_u16(),
+        title,
+        detail,
+    };
+    let html = page.render().unwrap_or_else(|error| {
+        tracing::error!(%error, "could not render the error page");
+        "Something went wrong.".to_string()
+    });
+    ("text/html; charset=utf-8", html)
+}
+
+/// The 503 page and problem+json of a server too busy to take a request, made once.
+pub(super) fn busy_bodies() -> [(&'static str, String); 2] {
+    let detail = default_detail(StatusCode::SERVICE_UNAVAILABLE).map(str::to_string);
+    [false, true].map(|json| error_body(StatusCode::SERVICE_UNAVAILABLE, detail.clone(), json))
 }
 
 /// Whether the database answers a trivial query within a second.

@@ -1,6 +1,7 @@
 //! Shared web glue: the route table, the layers every request passes, errors, the page
 //! context templates are rendered with, and static assets.
 
+pub mod admission;
 mod assets;
 pub mod auth;
 pub mod csrf;
@@ -60,6 +61,10 @@ pub fn app(state: AppState) -> Router {
                 .layer(middleware::from_fn_with_state(
                     state.clone(),
                     metrics::record_requests,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    admission::admit,
                 ))
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(

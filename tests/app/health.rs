@@ -214,3 +214,52 @@ async fn a_full_disk_answers_503_saying_so_and_writes_nothing_half() {
     );
     pg.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_full_server_refuses_at_once_with_503_and_retry_after_while_admitted_requests_finish() {
+    let app = TestApp::spawn_with(|c| c.max_in_flight = 1).await;
+    app.login_as_new("rep@example.com", "rep", None).await;
+    let second = app.new_client();
+    let third = app.new_client();
+    for client in [&second, &third] {
+        *client.jar.lock().unwrap() = app.jar.lock().unwrap().clone();
+    }
+    // Hold the contact list's table so that the first request stays in flight.
+    let mut lock = app.pool.begin().await.unwrap();
+    sqlx::query("lock table contacts in access exclusive mode")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let first = app.get("/contacts");
+    let waiting = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        second.get("/contacts").await
+    };
+    let refused = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let started = Instant::now();
+        let refused = third.get("/contacts").await;
+        let took = started.elapsed();
+        // Health checks and metrics still answer while the server is full.
+        let health = third.get("/healthz").await;
+        let metrics = third.get("/metrics").await;
+        lock.rollback().await.unwrap();
+        (refused, took, health, metrics)
+    };
+    let (first, waiting, (refused, took, health, metrics)) = tokio::join!(first, waiting, refused);
+    first.assert_status(StatusCode::OK);
+    waiting.assert_status(StatusCode::OK);
+    refused
+        .assert_status(StatusCode::SERVICE_UNAVAILABLE)
+        .assert_contains("The server is busy");
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    assert!(
+        took < Duration::from_millis(500),
+        "refused at once, took {took:?}"
+    );
+    health.assert_status(StatusCode::OK);
+    metrics
+        .assert_contains("warmline_requests_in_flight 1\n")
+        .assert_contains("warmline_requests_waiting 1\n")
+        .assert_contains("warmline_requests_refused_total 1\n");
+}

@@ -12,7 +12,8 @@ use tokio::process::{Child, Command};
 use warmline::embedded_pg::EmbeddedPg;
 
 use crate::common::http::get_url;
-use crate::common::temp_dir;
+use crate::common::smtp::SmtpSink;
+use crate::common::{TestApp, fresh_database, temp_dir};
 
 /// A running `warmline serve` and what it has logged so far.
 struct Served {
@@ -34,8 +35,14 @@ fn warmline(data_dir: &Path) -> Command {
 }
 
 async fn serve(data_dir: &Path) -> Served {
+    serve_with(data_dir, &[]).await
+}
+
+/// `warmline serve` with extra environment variables.
+async fn serve_with(data_dir: &Path, env: &[(&str, &str)]) -> Served {
     let mut child = warmline(data_dir)
         .args(["serve", "--bind", "127.0.0.1:0"])
+        .envs(env.iter().copied())
         .spawn()
         .expect("run warmline serve");
     let log = Arc::new(Mutex::new(String::new()));
@@ -428,4 +435,114 @@ fn only_the_newest_daily_backups_are_kept() {
     assert_eq!(left.len(), 8);
     assert_eq!(left[0], "team.dump");
     assert_eq!(left[1], "warmline-20261203T030000Z.dump");
+}
+
+#[tokio::test]
+async fn two_instances_on_one_database_share_sessions_and_sweep_and_mail_each_thing_once() {
+    let (pool, url) = fresh_database().await;
+    let sink = SmtpSink::start().await;
+    let setup = TestApp::over(axum::Router::new(), pool.clone());
+    let manager = setup
+        .create_user_in("boss@example.com", "manager", None, "UTC")
+        .await;
+    let mut reps = Vec::new();
+    for i in 0..3 {
+        let rep = setup
+            .create_user_in(&format!("rep{i}@example.com"), "rep", Some(manager), "UTC")
+            .await;
+        reps.push(rep);
+    }
+    // Aged data: 60 follow-ups overdue for weeks, due for escalation to the manager.
+    for (i, rep) in reps.iter().cycle().take(60).enumerate() {
+        sqlx::query(
+            "insert into follow_ups (owner_id, kind, title, due_on) values ($1, 'other', $2, current_date - 21)",
+        )
+        .bind(rep.0)
+        .bind(format!("Old promise {i}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let smtp = format!("smtp://{}", sink.addr);
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("WARMLINE_SWEEP_INTERVAL_SECS", "1"),
+        ("WARMLINE_ESCALATION_DELAY_HOURS", "0"),
+        ("WARMLINE_SMTP_URL", smtp.as_str()),
+    ];
+    let (dir_a, dir_b) = (temp_dir("instance-a"), temp_dir("instance-b"));
+    let (a, b) = tokio::join!(serve_with(&dir_a, &env), serve_with(&dir_b, &env));
+
+    // Sessions live in the database: signed in on one, signed in on the other.
+    let on_a = TestApp::remote(&a.base, pool.clone());
+    on_a.login("rep0@example.com", crate::common::PASSWORD)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let on_b = TestApp::remote(&b.base, pool.clone());
+    *on_b.jar.lock().unwrap() = on_a.jar.lock().unwrap().clone();
+    on_b.get("/follow-ups")
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("Old promise 0");
+
+    // Both sweep every second; each row is flagged, escalated and notified once, and each
+    // person gets one digest.
+    let all_done = async {
+        loop {
+            let escalated: i64 = sqlx::query_scalar(
+                "select count(*) from follow_ups where escalated_at is not null",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            if escalated == 60 && sink.received().len() >= 4 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), all_done)
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "not all swept:\n{}\n{}",
+                a.log.lock().unwrap(),
+                b.log.lock().unwrap()
+            )
+        });
+    // Several more sweeps of both find nothing new.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let by_kind: Vec<(String, i64)> =
+        sqlx::query_as("select kind, count(*) from notifications group by kind order by kind")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        by_kind,
+        [("escalated".to_string(), 60), ("overdue".to_string(), 60)]
+    );
+    let mut recipients: Vec<String> = sink.received().into_iter().flat_map(|m| m.to).collect();
+    recipients.sort();
+    assert_eq!(
+        recipients,
+        [
+            "boss@example.com",
+            "rep0@example.com",
+            "rep1@example.com",
+            "rep2@example.com"
+        ],
+        "one digest each, from whichever instance sent it"
+    );
+    let swept_by_both = a.log.lock().unwrap().contains("sweep done")
+        && b.log.lock().unwrap().contains("sweep done");
+    assert!(swept_by_both, "both instances ran their sweeper");
+
+    // Signing out on one ends the session on the other.
+    on_b.get("/follow-ups").await;
+    on_b.post_form("/logout", &[]).await;
+    let after = on_a.get("/follow-ups").await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert!(after.location().starts_with("/login"));
+    assert!(a.signal_and_wait("TERM").await.success());
+    assert!(b.signal_and_wait("TERM").await.success());
 }

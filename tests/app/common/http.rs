@@ -87,12 +87,26 @@ impl TestApp {
                 .headers_mut()
                 .insert(header::COOKIE, cookie_header.parse().unwrap());
         }
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("the router is infallible");
+        let response = match &self.remote {
+            None => self
+                .router
+                .clone()
+                .oneshot(request)
+                .await
+                .expect("the router is infallible"),
+            Some(base) => {
+                use hyper_util::client::legacy::Client;
+                use hyper_util::rt::TokioExecutor;
+                let url = format!("{base}{}", request.uri());
+                *request.uri_mut() = url.parse().expect("a valid URL");
+                let client: Client<_, Body> = Client::builder(TokioExecutor::new()).build_http();
+                let response = client
+                    .request(request)
+                    .await
+                    .unwrap_or_else(|e| panic!("{url}: {e}"));
+                response.map(Body::new)
+            }
+        };
         let (parts, body) = response.into_parts();
         let bytes = body.collect().await.expect("read the body").to_bytes();
         let response = TestResponse {

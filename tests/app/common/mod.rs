@@ -98,12 +98,15 @@ pub async fn fresh_database() -> (PgPool, String) {
     (pool, url)
 }
 
-/// The application wired to its own database, driven without a socket. It is also a browser
-/// of sorts: it keeps cookies and the last CSRF token a page showed it.
+/// The application wired to its own database, driven without a socket (or, for a server
+/// running as a process, over one). It is also a browser of sorts: it keeps cookies and the
+/// last CSRF token a page showed it.
 pub struct TestApp {
     pub router: Router,
     pub pool: PgPool,
     pub jar: Mutex<Jar>,
+    /// The base URL of a running server to send requests to instead of the router.
+    pub remote: Option<String>,
 }
 
 /// Cookies and the CSRF token last seen.
@@ -137,6 +140,16 @@ impl TestApp {
             router,
             pool,
             jar: Mutex::default(),
+            remote: None,
+        }
+    }
+
+    /// A client of a server running as a process at `base` (`http://127.0.0.1:port`), whose
+    /// database `pool` reaches.
+    pub fn remote(base: &str, pool: PgPool) -> Self {
+        Self {
+            remote: Some(base.trim_end_matches('/').to_string()),
+            ..Self::over(Router::new(), pool)
         }
     }
 
