@@ -14,6 +14,12 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<String>,
 
+    /// A read replica of that database (a streaming standby) for the dashboards and the
+    /// contact and ask lists; the pages say how far behind it is. Without it, all reads go to
+    /// `DATABASE_URL`.
+    #[arg(long, env = "DATABASE_READ_URL", hide_env_values = true, global = true)]
+    pub database_read_url: Option<String>,
+
     /// Where the embedded PostgreSQL cluster and other local state live.
     #[arg(
         long,
@@ -138,6 +144,7 @@ impl Config {
     pub fn for_database(database_url: Option<String>) -> Self {
         Self {
             database_url,
+            database_read_url: None,
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             pool_size: DEFAULT_POOL_SIZE,
             request_timeout_secs: DEFAULT_REQUEST_TIMEOUT_SECS,
@@ -176,6 +183,10 @@ impl fmt::Debug for Config {
             .field(
                 "database_url",
                 &self.database_url.as_ref().map(|_| "[redacted]"),
+            )
+            .field(
+                "database_read_url",
+                &self.database_read_url.as_ref().map(|_| "[redacted]"),
             )
             .field("data_dir", &self.data_dir)
             .field("pool_size", &self.pool_size)

@@ -21,8 +21,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use tokio::process::Command;
 
-/// The port number only names the socket file (`.s.PGSQL.5432`); nothing listens on TCP.
-const PORT: u16 = 5432;
+/// The port every embedded cluster uses, each on its own socket directory: the number only
+/// names the socket file (`.s.PGSQL.5432`); nothing listens on TCP.
+pub const PORT: u16 = 5432;
 /// The longest Unix socket path the kernel accepts, less room for the socket file's name.
 const MAX_SOCKET_DIR_LEN: usize = 107 - ".s.PGSQL.5432".len() - 1;
 /// The system user that owns the cluster when Warmline runs as root.

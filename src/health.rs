@@ -174,6 +174,16 @@ async fn show_metrics(State(state): State<AppState>) -> impl IntoResponse {
             .saturating_sub(state.pool.num_idle())
             .to_string(),
     );
+    if state.config.database_read_url.is_some()
+        && let Ok(Some(lag)) = crate::db::replica_lag(&state.read_pool).await
+    {
+        metric(
+            "warmline_db_replica_lag_seconds",
+            "gauge",
+            "How far the read replica (DATABASE_READ_URL) is behind the primary.",
+            format!("{lag:.3}"),
+        );
+    }
     let admission = &state.admission;
     metric(
         "warmline_requests_in_flight",

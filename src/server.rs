@@ -30,7 +30,13 @@ pub async fn serve(config: Config, bind: SocketAddr, demo: bool) -> Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!("listening on http://{addr}");
 
-    let state = AppState::new(db.pool.clone(), config);
+    let read_pool = match &config.database_read_url {
+        Some(url) => crate::db::connect(url, config.pool_size)
+            .await
+            .context("could not connect to the read replica (DATABASE_READ_URL)")?,
+        None => db.pool.clone(),
+    };
+    let state = AppState::with_read_pool(db.pool.clone(), read_pool, config);
     let (stop, stopping) = watch::channel(false);
     let mut background = spawn_background_tasks(&state, stopping.clone());
     if state.config.backup_keep > 0 {

@@ -19,6 +19,9 @@ pub struct AppState(Arc<App>);
 pub struct App {
     /// The connection pool.
     pub pool: PgPool,
+    /// Where dashboards and lists read: a replica's pool with `DATABASE_READ_URL`, else the
+    /// same pool as [`App::pool`].
+    pub read_pool: PgPool,
     /// The configuration it was started with.
     pub config: Config,
     /// What the overdue sweeper has done, for `/metrics`.
@@ -32,10 +35,16 @@ pub struct App {
 }
 
 impl AppState {
-    /// Wraps a pool and configuration.
+    /// Wraps a pool and configuration; every read goes to that pool.
     pub fn new(pool: PgPool, config: Config) -> Self {
+        Self::with_read_pool(pool.clone(), pool, config)
+    }
+
+    /// Wraps a pool, a pool on a read replica for dashboards and lists, and configuration.
+    pub fn with_read_pool(pool: PgPool, read_pool: PgPool, config: Config) -> Self {
         Self(Arc::new(App {
             pool,
+            read_pool,
             admission: Admission::new(config.in_flight_limit()),
             config,
             sweep_metrics: SweepMetrics::default(),

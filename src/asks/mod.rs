@@ -124,11 +124,11 @@ struct AskListPage {
 async fn list_asks(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    ctx: PageContext,
+    mut ctx: PageContext,
     Query(query): Query<ListQuery>,
 ) -> AppResult<Response> {
     let mut asks = db::asks::list(
-        &state.pool,
+        ctx.read_pool(&state).await,
         user.id,
         &query.filter(),
         query.cursor(),

@@ -135,13 +135,13 @@ struct ContactListPage {
 async fn list_contacts(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    ctx: PageContext,
+    mut ctx: PageContext,
     Query(query): Query<ListQuery>,
 ) -> AppResult<Response> {
     let filter = query.filter();
     let cursor = query.cursor();
     let mut contacts = db::contacts::list(
-        &state.pool,
+        ctx.read_pool(&state).await,
         user.id,
         &filter,
         cursor.as_ref(),

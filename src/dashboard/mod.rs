@@ -328,11 +328,11 @@ struct DashboardPage {
 async fn show_dashboard(
     State(state): State<AppState>,
     Manager(viewer): Manager,
-    ctx: PageContext,
+    mut ctx: PageContext,
     Query(filters): Query<Filters>,
 ) -> AppResult<Response> {
     let scope = scope_for(&state, &viewer, &filters).await?;
-    let d = compute(&state.pool, scope).await?;
+    let d = compute(ctx.read_pool(&state).await, scope).await?;
     let weeks = ((scope.to - scope.from).whole_days() + 1) as f64 / 7.0;
     // Unfiltered, the dashboard covers every rep the filter offers.
     let team = if scope.rep.is_none() {
@@ -364,7 +364,7 @@ async fn export_dashboard(
     Query(filters): Query<Filters>,
 ) -> AppResult<Response> {
     let scope = scope_for(&state, &viewer, &filters).await?;
-    let d = compute(&state.pool, scope).await?;
+    let d = compute(&state.read_pool, scope).await?;
     let weeks = ((scope.to - scope.from).whole_days() + 1) as f64 / 7.0;
     let mut out = CsvOut::default();
     let header = [

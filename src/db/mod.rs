@@ -79,6 +79,19 @@ impl Database {
     }
 }
 
+/// How many seconds a streaming replica is behind its primary: 0 when it has replayed all it
+/// received, else the age of the last transaction it replayed. `None` when `pool` is a primary.
+pub async fn replica_lag(pool: &PgPool) -> sqlx::Result<Option<f64>> {
+    sqlx::query_scalar!(
+        r#"select case when not pg_is_in_recovery() then null
+                       when pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() then 0::float8
+                       else coalesce(extract(epoch from now() - pg_last_xact_replay_timestamp())::float8, 0)
+                  end as "lag""#
+    )
+    .fetch_one(pool)
+    .await
+}
+
 /// Whether `error` is a violation of the unique index or constraint named `name`.
 pub fn is_unique_violation(error: &sqlx::Error, name: &str) -> bool {
     error

@@ -28,6 +28,8 @@ pub struct PageContext {
     pub path: String,
     /// The user's unread notifications.
     pub unread: i64,
+    /// Said on pages read from a replica: how far behind it is.
+    pub replica_note: Option<String>,
 }
 
 /// The logged-in user as the navigation shows them.
@@ -40,6 +42,22 @@ pub struct NavUser {
 }
 
 impl PageContext {
+    /// The pool a dashboard or list reads from: the replica when there is one, and then the
+    /// page says how far behind the primary it is.
+    pub async fn read_pool<'s>(&mut self, state: &'s AppState) -> &'s sqlx::PgPool {
+        if state.config.database_read_url.is_some() {
+            self.replica_note = Some(match crate::db::replica_lag(&state.read_pool).await {
+                Ok(Some(lag)) if lag < 1.0 => "Read from a replica, up to date.".to_string(),
+                Ok(Some(lag)) => format!(
+                    "Read from a replica {lag:.0} s behind: your latest changes may not show yet."
+                ),
+                Ok(None) => "Read from the primary database.".to_string(),
+                Err(_) => "Read from a replica whose delay could not be read.".to_string(),
+            });
+        }
+        &state.read_pool
+    }
+
     /// Appended to asset URLs so browsers fetch them again after an upgrade.
     pub fn asset_version(&self) -> &'static str {
         env!("CARGO_PKG_VERSION")
@@ -91,6 +109,7 @@ where
             csrf_token,
             path: parts.uri.path().to_string(),
             unread,
+            replica_note: None,
         })
     }
 }

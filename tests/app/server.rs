@@ -546,3 +546,175 @@ async fn two_instances_on_one_database_share_sessions_and_sweep_and_mail_each_th
     assert!(a.signal_and_wait("TERM").await.success());
     assert!(b.signal_and_wait("TERM").await.success());
 }
+
+/// Makes `replica_dir` a streaming standby of `primary` with `pg_basebackup -R`, as the
+/// cluster's system user.
+async fn base_backup(primary: &EmbeddedPg, replica_dir: &Path) {
+    let url = primary.url("postgres");
+    let socket = url.split("host=").nth(1).expect("a socket directory");
+    let bindir = warmline::embedded_pg::find_bindir().unwrap();
+    let backup = bindir.join("pg_basebackup");
+    let args = [
+        "-D",
+        &replica_dir.display().to_string(),
+        "-R",
+        "-X",
+        "stream",
+        "--checkpoint=fast",
+        "-h",
+        socket,
+        "-p",
+        &warmline::embedded_pg::PORT.to_string(),
+        "-U",
+        "postgres",
+    ]
+    .map(str::to_string);
+    let as_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
+    let output = if as_root {
+        Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(&backup)
+            .args(&args)
+            .output()
+            .await
+    } else {
+        Command::new(&backup).args(&args).output().await
+    }
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "pg_basebackup: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The primary keeps its socket in its data directory: the copy has the socket's lock file,
+    // which names the primary's (running) postmaster.
+    let _ = std::fs::remove_file(
+        replica_dir.join(format!(".s.PGSQL.{}.lock", warmline::embedded_pg::PORT)),
+    );
+}
+
+#[tokio::test]
+async fn dashboards_and_lists_read_from_a_streaming_replica_and_say_how_far_behind_it_is() {
+    let dir = temp_dir("replica");
+    let primary = crate::common::start_cluster(&dir.join("primary")).await;
+    primary.ensure_database("warmline").await.unwrap();
+    let pool = warmline::db::connect(&primary.url("warmline"), 2)
+        .await
+        .unwrap();
+    warmline::db::migrate(&pool).await.unwrap();
+    let setup = TestApp::over(axum::Router::new(), pool.clone());
+    let manager = setup
+        .create_user_in("boss@example.com", "manager", None, "UTC")
+        .await;
+    let rep = setup
+        .create_user_in("rep@example.com", "rep", Some(manager), "UTC")
+        .await;
+    sqlx::query("insert into contacts (owner_id, name) values ($1, 'Before The Copy')")
+        .bind(rep.0)
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    let replica_dir = dir.join("replica");
+    let parent_owner = dir.join("primary");
+    std::fs::create_dir_all(&replica_dir).unwrap();
+    // The standby's directory belongs to the cluster's user, like the primary's.
+    let owner = std::fs::metadata(parent_owner.join("pg"))
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m))
+        .unwrap();
+    std::os::unix::fs::chown(&replica_dir, Some(owner), None).unwrap();
+    std::fs::set_permissions(
+        &replica_dir,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    base_backup(&primary, &replica_dir).await;
+    let replica = EmbeddedPg::new(&replica_dir).unwrap();
+    replica
+        .stop_and_remove_after(std::process::id(), &replica_dir)
+        .unwrap();
+    replica
+        .start(warmline::embedded_pg::ClusterOptions { ephemeral: true })
+        .await
+        .unwrap();
+    let standby = warmline::db::connect(&replica.url("warmline"), 1)
+        .await
+        .unwrap();
+    let in_recovery: bool = sqlx::query_scalar("select pg_is_in_recovery()")
+        .fetch_one(&standby)
+        .await
+        .unwrap();
+    assert!(in_recovery, "the copy runs as a standby");
+
+    let primary_url = primary.url("warmline");
+    let replica_url = replica.url("warmline");
+    let served = serve_with(
+        &temp_dir("replica-server"),
+        &[
+            ("DATABASE_URL", primary_url.as_str()),
+            ("DATABASE_READ_URL", replica_url.as_str()),
+        ],
+    )
+    .await;
+    let app = TestApp::remote(&served.base, pool.clone());
+    app.login("rep@example.com", crate::common::PASSWORD)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    app.get("/contacts")
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("Before The Copy")
+        .assert_contains("Read from a replica, up to date.");
+
+    // With replay paused, a new contact is on the primary (its own page) but not yet in the
+    // list, and the list says how far behind it is.
+    sqlx::query("select pg_wal_replay_pause()")
+        .execute(&standby)
+        .await
+        .unwrap();
+    app.get("/contacts/new").await;
+    let created = app
+        .post_form("/contacts", &[("name", "After The Pause")])
+        .await;
+    created.assert_status(StatusCode::SEE_OTHER);
+    app.get(created.location())
+        .await
+        .assert_contains("After The Pause");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    app.get("/contacts")
+        .await
+        .assert_lacks("After The Pause")
+        .assert_contains("s behind: your latest changes may not show yet.");
+    let (_, metrics) = get_url(&format!("{}/metrics", served.base)).await;
+    assert!(
+        metrics.contains("warmline_db_replica_lag_seconds"),
+        "{metrics}"
+    );
+
+    sqlx::query("select pg_wal_replay_resume()")
+        .execute(&standby)
+        .await
+        .unwrap();
+    let caught_up = warmline::embedded_pg::wait_until(Duration::from_secs(10), || async {
+        app.get("/contacts").await.body.contains("After The Pause")
+    })
+    .await;
+    assert!(caught_up, "the replica caught up");
+    app.get("/asks")
+        .await
+        .assert_contains("Read from a replica");
+
+    let boss = TestApp::remote(&served.base, pool.clone());
+    boss.login("boss@example.com", crate::common::PASSWORD)
+        .await;
+    boss.get("/dashboard")
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("Read from a replica");
+    assert!(served.signal_and_wait("TERM").await.success());
+    standby.close().await;
+    pool.close().await;
+}
