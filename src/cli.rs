@@ -58,6 +58,13 @@ enum Command {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+    /// Move the embedded database to the newest PostgreSQL installed (a backup is taken first
+    /// and the old cluster kept).
+    UpgradeDb {
+        /// Rebuild the cluster the same way even when it is on the newest version already.
+        #[arg(long)]
+        rebuild: bool,
+    },
     /// Restore a backup, then bring its schema up to date.
     Restore {
         /// The backup file (from `warmline backup`).
@@ -197,6 +204,27 @@ pub async fn run(cli: Cli) -> Result<()> {
             db.shutdown().await?;
             result?;
             println!("{}", out.display());
+            Ok(())
+        }
+        Command::UpgradeDb { rebuild } => {
+            if cli.config.database_url.is_some() {
+                bail!(
+                    "upgrade-db moves the embedded database; with DATABASE_URL, upgrade that \
+                     server the way its operators do (pg_upgrade, or the provider's upgrade)"
+                );
+            }
+            match crate::upgrade::upgrade(&cli.config.data_dir, rebuild).await? {
+                None => println!(
+                    "the database is on the newest PostgreSQL installed already; nothing to do"
+                ),
+                Some(done) => println!(
+                    "upgraded the database from PostgreSQL {} to {}\nbackup taken first: {}\nthe old cluster is kept in {}; delete it once all is well",
+                    done.from,
+                    done.to,
+                    done.backup.display(),
+                    done.old_cluster.display()
+                ),
+            }
             Ok(())
         }
         Command::Restore { file, force } => {

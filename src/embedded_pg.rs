@@ -48,9 +48,20 @@ pub struct EmbeddedPg {
 }
 
 impl EmbeddedPg {
-    /// Describes the cluster at `cluster_dir` without touching it.
+    /// Describes the cluster at `cluster_dir` without touching it: an existing cluster runs
+    /// with the binaries of the major version that made it (its `PG_VERSION`) when they are
+    /// installed, a new one with the newest.
     pub fn new(cluster_dir: &Path) -> Result<Self> {
-        let bindir = find_bindir()?;
+        let made_by = fs::read_to_string(cluster_dir.join("PG_VERSION")).ok();
+        let bindir = match made_by.and_then(|v| bindir_for_version(v.trim())) {
+            Some(bindir) => bindir,
+            None => find_bindir()?,
+        };
+        Self::with_bindir(cluster_dir, bindir)
+    }
+
+    /// Describes the cluster at `cluster_dir`, to be run with the binaries in `bindir`.
+    pub fn with_bindir(cluster_dir: &Path, bindir: PathBuf) -> Result<Self> {
         let cluster_dir = absolute(cluster_dir)?;
         let socket_dir = socket_dir_for(&cluster_dir);
         let run_as = if running_as_root() {
@@ -88,6 +99,8 @@ impl EmbeddedPg {
         }
         if !self.cluster_dir.join("PG_VERSION").exists() {
             self.init(options).await?;
+        } else if let Some(why) = self.version_mismatch() {
+            bail!("{why}");
         }
         self.prepare_socket_dir()?;
         self.write_runtime_conf()?;
@@ -127,8 +140,8 @@ impl EmbeddedPg {
     /// or unreadable, or a different major version of PostgreSQL made it.
     pub fn unrecoverable(&self) -> Option<String> {
         let dir = self.cluster_dir.display();
-        let version = match fs::read_to_string(self.cluster_dir.join("PG_VERSION")) {
-            Ok(version) => version.trim().to_string(),
+        match fs::read_to_string(self.cluster_dir.join("PG_VERSION")) {
+            Ok(_) => {}
             Err(e) if !self.cluster_dir.exists() => {
                 return Some(format!("the data directory {dir} has gone missing ({e})"));
             }
@@ -142,26 +155,50 @@ impl EmbeddedPg {
                     "{dir} is no longer a PostgreSQL cluster: PG_VERSION cannot be read ({e})"
                 ));
             }
-        };
-        match self.binaries_major_version() {
-            Some(binaries) if binaries != version => Some(format!(
-                "the cluster in {dir} was made by PostgreSQL {version}, but the server binaries \
-                 in {} are PostgreSQL {binaries}",
-                self.bindir.display()
-            )),
-            _ => None,
         }
+        self.version_mismatch()
     }
 
-    /// The major version of the server binaries (`postgres --version`).
-    fn binaries_major_version(&self) -> Option<String> {
-        let out = std::process::Command::new(self.bindir.join("postgres"))
-            .arg("--version")
-            .output()
-            .ok()?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        let version = text.split_whitespace().last()?;
-        Some(version.split('.').next()?.to_string())
+    /// The major version of PostgreSQL that made the cluster (its `PG_VERSION`).
+    pub fn cluster_version(&self) -> Option<String> {
+        fs::read_to_string(self.cluster_dir.join("PG_VERSION"))
+            .ok()
+            .map(|v| v.trim().to_string())
+    }
+
+    /// The major version of the server binaries this cluster would run with.
+    pub fn binaries_version(&self) -> Option<String> {
+        major_version_of(&self.bindir)
+    }
+
+    /// Why these binaries cannot run this cluster, saying what to do: upgrade it when only a
+    /// newer PostgreSQL is installed, install its own version otherwise.
+    pub fn version_mismatch(&self) -> Option<String> {
+        let (made_by, binaries) = (self.cluster_version()?, self.binaries_version()?);
+        if made_by == binaries {
+            return None;
+        }
+        let dir = self.cluster_dir.display();
+        let newer = binaries.parse::<u32>().ok() > made_by.parse::<u32>().ok();
+        Some(if newer {
+            format!(
+                "the database in {dir} was made by PostgreSQL {made_by}, and the newest \
+                 PostgreSQL installed is {binaries}. Run `warmline upgrade-db` to move it to \
+                 PostgreSQL {binaries} (it takes a backup first and keeps the old cluster), or \
+                 install PostgreSQL {made_by}'s server package beside it."
+            )
+        } else {
+            format!(
+                "the database in {dir} was made by PostgreSQL {made_by}, but only PostgreSQL \
+                 {binaries} is installed, which cannot run it: install PostgreSQL {made_by}'s \
+                 server package."
+            )
+        })
+    }
+
+    /// The server binaries this cluster runs with.
+    pub fn bindir(&self) -> &Path {
+        &self.bindir
     }
 
     /// The last lines of the cluster's log, for messages about its failures.
@@ -483,6 +520,29 @@ pub async fn supervise(
             },
         }
     }
+}
+
+/// The major version of the server binaries in `bindir` (`postgres --version`).
+pub fn major_version_of(bindir: &Path) -> Option<String> {
+    let out = std::process::Command::new(bindir.join("postgres"))
+        .arg("--version")
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let version = text.split_whitespace().last()?;
+    Some(version.split('.').next()?.to_string())
+}
+
+/// The installed server binaries of one major version, if any: `/usr/lib/postgresql/<v>/bin`,
+/// or whichever directory [`find_bindir`] finds when it is that version.
+pub fn bindir_for_version(version: &str) -> Option<PathBuf> {
+    let packaged = PathBuf::from(format!("/usr/lib/postgresql/{version}/bin"));
+    [Some(packaged), find_bindir().ok()]
+        .into_iter()
+        .flatten()
+        .find(|dir| {
+            dir.join("postgres").is_file() && major_version_of(dir).as_deref() == Some(version)
+        })
 }
 
 /// Finds the directory holding `initdb`, `pg_ctl` and `postgres`: `pg_config --bindir`, then

@@ -48,6 +48,8 @@ pub mod sweeper;
 pub mod team;
 /// Logging setup.
 pub mod telemetry;
+/// `warmline upgrade-db`: the embedded cluster moved to a newer PostgreSQL.
+pub mod upgrade;
 /// Shared web glue: the router, layers, errors, page context and static assets.
 pub mod web;
 /// `/`, My week: the quick log form and what is due.

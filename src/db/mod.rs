@@ -143,6 +143,22 @@ pub async fn migrate(pool: &PgPool) -> Result<()> {
         .context("could not create the session table")
 }
 
+/// Takes the data directory for a command that must have it alone, such as `upgrade-db`:
+/// refuses while a server or another command uses it.
+pub fn lock_data_dir_alone(data_dir: &Path) -> Result<File> {
+    fs::create_dir_all(data_dir)
+        .with_context(|| format!("could not create the data directory {}", data_dir.display()))?;
+    let lock_path = data_dir.join("warmline.lock");
+    match try_lock(&lock_path, Role::Command)? {
+        Some(lock) => Ok(lock),
+        None => bail!(
+            "another Warmline process ({}) is using the data directory {}. Stop it first.",
+            read_holder(&lock_path),
+            data_dir.display()
+        ),
+    }
+}
+
 async fn open_embedded(
     data_dir: &Path,
     role: Role,

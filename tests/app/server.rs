@@ -718,3 +718,128 @@ async fn dashboards_and_lists_read_from_a_streaming_replica_and_say_how_far_behi
     standby.close().await;
     pool.close().await;
 }
+
+/// Runs a one-off `warmline` command on a data directory: success, stdout, stderr.
+async fn command(data_dir: &Path, args: &[&str], stdin: &str) -> (bool, String, String) {
+    let mut child = warmline(data_dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("run warmline");
+    use tokio::io::AsyncWriteExt;
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    let out = child.wait_with_output().await.unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn upgrade_db_rebuilds_the_cluster_from_a_backup_keeping_the_old_one_and_explains_a_version_it_cannot_run()
+ {
+    let dir = temp_dir("upgrade");
+    let data = dir.join("data");
+    let cluster_dir = data.join("postgres");
+    let pg = EmbeddedPg::new(&cluster_dir).unwrap();
+    pg.stop_and_remove_after(std::process::id(), &dir).unwrap();
+    let (ok, _, err) = command(
+        &data,
+        &[
+            "user",
+            "add",
+            "--email",
+            "admin@example.com",
+            "--name",
+            "Ada Admin",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        crate::common::PASSWORD,
+    )
+    .await;
+    assert!(ok, "{err}");
+    pg.start(warmline::embedded_pg::ClusterOptions::default())
+        .await
+        .unwrap();
+    let pool = warmline::db::connect(&pg.url("warmline"), 1).await.unwrap();
+    sqlx::query("insert into contacts (owner_id, name) select 1, 'Contact ' || i from generate_series(1, 25) i")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    pg.stop().await.unwrap();
+    let version = std::fs::read_to_string(cluster_dir.join("PG_VERSION"))
+        .unwrap()
+        .trim()
+        .to_string();
+
+    // On the newest PostgreSQL installed there is nothing to do.
+    let (ok, out, err) = command(&data, &["upgrade-db"], "").await;
+    assert!(ok && out.contains("nothing to do"), "{out}{err}");
+
+    // --rebuild takes the whole way: backup, new cluster, restore, switch, old one kept.
+    let (ok, out, err) = command(&data, &["upgrade-db", "--rebuild"], "").await;
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains(&format!("from PostgreSQL {version} to {version}"))
+            && out.contains("backup taken first"),
+        "{out}"
+    );
+    let backups: Vec<_> = std::fs::read_dir(data.join("backups")).unwrap().collect();
+    assert_eq!(backups.len(), 1);
+    let kept: Vec<String> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&format!("postgres.old-{version}-")))
+        .collect();
+    assert_eq!(kept.len(), 1, "the old cluster is kept");
+    assert!(!data.join("postgres.new").exists());
+    let counts = |pg: EmbeddedPg| async move {
+        pg.start(warmline::embedded_pg::ClusterOptions::default())
+            .await
+            .unwrap();
+        let pool = warmline::db::connect(&pg.url("warmline"), 1).await.unwrap();
+        let n: (i64, i64) =
+            sqlx::query_as("select (select count(*) from users), (select count(*) from contacts)")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        pool.close().await;
+        pg.stop().await.unwrap();
+        n
+    };
+    assert_eq!(
+        counts(EmbeddedPg::new(&cluster_dir).unwrap()).await,
+        (1, 25)
+    );
+
+    // A cluster made by an older PostgreSQL whose binaries are gone: every command says which
+    // versions and what to run, and upgrade-db says what to install; nothing is touched.
+    let older = (version.parse::<u32>().unwrap() - 1).to_string();
+    std::fs::write(cluster_dir.join("PG_VERSION"), format!("{older}\n")).unwrap();
+    let (ok, _, err) = command(&data, &["migrate"], "").await;
+    assert!(!ok);
+    assert!(
+        err.contains(&format!("made by PostgreSQL {older}"))
+            && err.contains(&format!("newest PostgreSQL installed is {version}"))
+            && err.contains("warmline upgrade-db"),
+        "{err}"
+    );
+    let (ok, _, err) = command(&data, &["upgrade-db"], "").await;
+    assert!(!ok);
+    assert!(
+        err.contains(&format!("install PostgreSQL {older}'s server package")),
+        "{err}"
+    );
+    assert!(!data.join("postgres.new").exists());
+    std::fs::write(cluster_dir.join("PG_VERSION"), format!("{version}\n")).unwrap();
+    assert_eq!(
+        counts(EmbeddedPg::new(&cluster_dir).unwrap()).await,
+        (1, 25)
+    );
+}
