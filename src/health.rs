@@ -161,6 +161,12 @@ async fn show_metrics(State(state): State<AppState>) -> impl IntoResponse {
         state.pool.size().to_string(),
     );
     metric(
+        "warmline_db_pool_max_connections",
+        "gauge",
+        "The most database connections the pool opens.",
+        state.pool.options().get_max_connections().to_string(),
+    );
+    metric(
         "warmline_db_pool_idle_connections",
         "gauge",
         "Idle database connections.",

@@ -78,7 +78,15 @@ impl AuthnBackend for Backend {
     /// The session's user while the account is active; a deactivated user's session is
     /// refused on its next request.
     async fn get_user(&self, id: &UserId) -> Result<Option<User>, BackendError> {
-        let user = db::users::find(&self.pool, *id).await?;
+        // Every request reads its user here, outside any handler: a connection PostgreSQL
+        // ended is met once and then dropped by the pool, so try again with another.
+        let mut tries = 1;
+        let user = loop {
+            match db::users::find(&self.pool, *id).await {
+                Err(error) if tries < 3 && db::is_connection_error(&error) => tries += 1,
+                other => break other?,
+            }
+        };
         Ok(user.filter(User::is_active))
     }
 }

@@ -80,16 +80,30 @@ impl Database {
 }
 
 /// How many seconds a streaming replica is behind its primary: 0 when it has replayed all it
-/// received, else the age of the last transaction it replayed. `None` when `pool` is a primary.
+/// received, else the age of the last transaction it replayed (or, when it has replayed none
+/// since it started, the time since then). `None` when `pool` is a primary.
 pub async fn replica_lag(pool: &PgPool) -> sqlx::Result<Option<f64>> {
     sqlx::query_scalar!(
         r#"select case when not pg_is_in_recovery() then null
                        when pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() then 0::float8
-                       else coalesce(extract(epoch from now() - pg_last_xact_replay_timestamp())::float8, 0)
+                       else extract(epoch from now() - coalesce(pg_last_xact_replay_timestamp(),
+                                                                pg_postmaster_start_time()))::float8
                   end as "lag""#
     )
     .fetch_one(pool)
     .await
+}
+
+/// Whether `error` says the connection itself failed (it broke, or PostgreSQL ended it), so
+/// that the same statement on another connection may well succeed.
+pub fn is_connection_error(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02")),
+        _ => false,
+    }
 }
 
 /// Whether `error` is a violation of the unique index or constraint named `name`.

@@ -9,6 +9,7 @@ mod error;
 pub mod form;
 pub mod metrics;
 mod page;
+mod sessions;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -116,12 +117,14 @@ pub fn app(state: AppState) -> Router {
 /// session store.
 fn pages(state: &AppState) -> Router<AppState> {
     let config = &state.config;
-    let sessions = SessionManagerLayer::new(PostgresStore::new(state.pool.clone()))
-        .with_name("warmline_session")
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(config.secure_cookies)
-        .with_expiry(Expiry::OnInactivity(config.session_idle()));
+    let sessions = SessionManagerLayer::new(sessions::RetryingStore(PostgresStore::new(
+        state.pool.clone(),
+    )))
+    .with_name("warmline_session")
+    .with_http_only(true)
+    .with_same_site(SameSite::Lax)
+    .with_secure(config.secure_cookies)
+    .with_expiry(Expiry::OnInactivity(config.session_idle()));
     let login = AuthManagerLayerBuilder::new(
         crate::accounts::backend::Backend::new(state.pool.clone()),
         sessions,

@@ -263,3 +263,60 @@ async fn a_full_server_refuses_at_once_with_503_and_retry_after_while_admitted_r
         .assert_contains("warmline_requests_waiting 1\n")
         .assert_contains("warmline_requests_refused_total 1\n");
 }
+
+#[tokio::test]
+async fn connections_ended_by_an_administrator_or_a_pool_that_times_out_answer_503_not_500() {
+    // The application on a pool of one connection, with no admission limit to stop requests
+    // before they wait on it; the test keeps a pool of its own.
+    let (pool, url) = crate::common::fresh_database().await;
+    let mut config = Config::for_database(Some(url.clone()));
+    config.max_in_flight = 1000;
+    let one = warmline::db::connect(&url, 1).await.unwrap();
+    let app = TestApp::over(warmline::app(AppState::new(one, config)), pool);
+    app.login_as_new("rep@example.com", "rep", None).await;
+    let other = app.new_client();
+    *other.jar.lock().unwrap() = app.jar.lock().unwrap().clone();
+
+    // The pool's only connection is busy (the contact list waits on a lock): the next request
+    // waits for it, gives up after the acquire timeout and says to come back.
+    let mut lock = app.pool.begin().await.unwrap();
+    sqlx::query("lock table contacts in access exclusive mode")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let busy = app.get("/contacts");
+    let starved = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let res = other.get("/follow-ups").await;
+        lock.rollback().await.unwrap();
+        res
+    };
+    let (busy, starved) = tokio::join!(busy, starved);
+    busy.assert_status(StatusCode::OK);
+    starved
+        .assert_status(StatusCode::SERVICE_UNAVAILABLE)
+        .assert_contains("try again in a few seconds");
+    assert!(starved.header("retry-after").is_some());
+
+    // An administrator ends every connection of the application: the next requests answer
+    // 200 or 503, never 500, and pages work again at once.
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let ended: Vec<bool> = sqlx::query_scalar(
+            "select pg_terminate_backend(pid) from pg_stat_activity
+             where datname = current_database() and application_name = 'warmline' and pid <> pg_backend_pid()",
+        )
+        .fetch_all(&app.pool)
+        .await
+        .unwrap_or_default();
+        let _ = ended;
+        statuses.push(app.get("/contacts").await.status);
+    }
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::SERVICE_UNAVAILABLE),
+        "{statuses:?}"
+    );
+    app.get("/contacts").await.assert_status(StatusCode::OK);
+}

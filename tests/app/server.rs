@@ -663,11 +663,17 @@ async fn dashboards_and_lists_read_from_a_streaming_replica_and_say_how_far_behi
     app.login("rep@example.com", crate::common::PASSWORD)
         .await
         .assert_status(StatusCode::SEE_OTHER);
-    app.get("/contacts")
-        .await
-        .assert_status(StatusCode::OK)
-        .assert_contains("Before The Copy")
-        .assert_contains("Read from a replica, up to date.");
+    let up_to_date = warmline::embedded_pg::wait_until(Duration::from_secs(10), || async {
+        let page = app.get("/contacts").await;
+        page.status == StatusCode::OK
+            && page.body.contains("Before The Copy")
+            && page.body.contains("Read from a replica, up to date.")
+    })
+    .await;
+    assert!(
+        up_to_date,
+        "the list reads the replica and says it is up to date"
+    );
 
     // With replay paused, a new contact is on the primary (its own page) but not yet in the
     // list, and the list says how far behind it is.
