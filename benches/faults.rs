@@ -49,7 +49,7 @@ async fn main() {
     // 1. PostgreSQL restarted under load.
     let load = Load::start(&http, &server.base, &session, Duration::from_secs(15));
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let postmaster = postmaster_pid(&cluster_dir).expect("a running postmaster");
+    let postmaster = pg.postmaster_pid().expect("a running postmaster");
     let fault = Instant::now();
     signal(postmaster, "INT"); // PostgreSQL's fast shutdown; Warmline starts it again.
     let answers = load.finish().await;
@@ -382,16 +382,6 @@ fn recovery(answers: &[Answer], fault: Instant) -> Option<(Duration, Duration)> 
     let last = after.iter().rposition(|a| a.ask.is_none())?;
     let back = after[last..].iter().find(|a| a.ask.is_some())?;
     Some((after[first].sent - fault, back.sent.duration_since(fault)))
-}
-
-fn postmaster_pid(cluster: &Path) -> Option<u32> {
-    std::fs::read_to_string(cluster.join("postmaster.pid"))
-        .ok()?
-        .lines()
-        .next()?
-        .trim()
-        .parse()
-        .ok()
 }
 
 fn signal(pid: u32, signal: &str) {

@@ -8,10 +8,8 @@ mod support;
 use std::time::Instant;
 
 use axum::http::StatusCode;
-use warmline::accounts::service::{self, NewUserInput};
 
 const ROWS: usize = 50_000;
-const PASSWORD: &str = "bench password 1";
 
 fn linkedin_export(rows: usize) -> String {
     let mut csv = String::from(
@@ -38,21 +36,13 @@ fn linkedin_export(rows: usize) -> String {
 #[tokio::main]
 async fn main() {
     let (_pg, pool, url) = support::database("import").await;
-    let input = NewUserInput {
-        email: "rep@bench.example".into(),
-        name: "Bench Rep".into(),
-        role: "rep".into(),
-        weekly_ask_target: "5".into(),
-        time_zone: "UTC".into(),
-        password: PASSWORD.into(),
-        ..Default::default()
-    };
-    service::add_user(&pool, None, &input)
-        .await
-        .unwrap()
-        .unwrap();
-    let mut client =
-        support::Client::login(support::app(&pool, &url), "rep@bench.example", PASSWORD).await;
+    support::add_rep(&pool).await;
+    let mut client = support::Client::login(
+        support::app(&pool, &url),
+        "rep@bench.example",
+        support::PASSWORD,
+    )
+    .await;
     let csv = linkedin_export(ROWS);
     println!(
         "import benchmark: {ROWS} LinkedIn rows, {:.1} MB",

@@ -18,30 +18,16 @@ use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use warmline::accounts::service::{self, NewUserInput};
 use warmline::config::Config;
 use warmline::state::AppState;
 
 const CONTACTS: i64 = 5_000;
-const PASSWORD: &str = "bench password 1";
 const RUN: Duration = Duration::from_secs(10);
 
 #[tokio::main]
 async fn main() {
     let (_pg, pool, url) = support::database("overload").await;
-    let input = NewUserInput {
-        email: "rep@bench.example".into(),
-        name: "Bench Rep".into(),
-        role: "rep".into(),
-        weekly_ask_target: "5".into(),
-        time_zone: "UTC".into(),
-        password: PASSWORD.into(),
-        ..Default::default()
-    };
-    let rep = service::add_user(&pool, None, &input)
-        .await
-        .unwrap()
-        .unwrap();
+    let rep = support::add_rep(&pool).await;
     sqlx::query(
         "insert into contacts (owner_id, name, company, email)
          select $1, 'Contact ' || i, 'Company ' || (i % 400), 'c' || i || '@bench.example'
@@ -70,7 +56,8 @@ async fn main() {
         let router = warmline::app(AppState::new(pool.clone(), config));
         let cookie = {
             let client =
-                support::Client::login(router.clone(), "rep@bench.example", PASSWORD).await;
+                support::Client::login(router.clone(), "rep@bench.example", support::PASSWORD)
+                    .await;
             client.cookie_header()
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

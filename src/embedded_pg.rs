@@ -258,10 +258,18 @@ impl EmbeddedPg {
 
     /// Whether a live postmaster is running for this cluster, judged by `postmaster.pid`.
     pub fn is_running(&self) -> bool {
+        self.postmaster_pid().is_some_and(is_live_postgres)
+    }
+
+    /// The process id `postmaster.pid` names, if there is one (it may be stale).
+    pub fn postmaster_pid(&self) -> Option<u32> {
         fs::read_to_string(self.cluster_dir.join("postmaster.pid"))
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
             .ok()
-            .and_then(|text| text.lines().next()?.trim().parse::<u32>().ok())
-            .is_some_and(is_live_postgres)
     }
 
     /// For throwaway clusters (tests): a small watchdog process stops the cluster and deletes

@@ -32,6 +32,26 @@ pub async fn database(label: &str) -> (EmbeddedPg, PgPool, String) {
     (pg, pool, url)
 }
 
+/// The password of the benchmarks' rep.
+pub const PASSWORD: &str = "bench password 1";
+
+/// Adds the rep the benchmarks sign in as (`rep@bench.example`, [`PASSWORD`]).
+pub async fn add_rep(pool: &PgPool) -> warmline::accounts::model::UserId {
+    let input = warmline::accounts::service::NewUserInput {
+        email: "rep@bench.example".into(),
+        name: "Bench Rep".into(),
+        role: "rep".into(),
+        weekly_ask_target: "5".into(),
+        time_zone: "UTC".into(),
+        password: PASSWORD.into(),
+        ..Default::default()
+    };
+    warmline::accounts::service::add_user(pool, None, &input)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 /// The application over `pool`.
 pub fn app(pool: &PgPool, url: &str) -> Router {
     warmline::app(AppState::new(

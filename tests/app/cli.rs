@@ -1,9 +1,6 @@
 //! The command line: `warmline user add` and `warmline token create`.
 
-use std::process::Stdio;
-
 use axum::http::StatusCode;
-use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 use warmline::config::Config;
 use warmline::state::AppState;
@@ -11,23 +8,9 @@ use warmline::state::AppState;
 use crate::common::{PASSWORD, TestApp, fresh_database};
 
 async fn warmline(url: &str, args: &[&str], stdin: &str) -> (bool, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warmline"))
-        .args(args)
-        .env("DATABASE_URL", url)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.as_bytes()).await.unwrap();
-    drop(input);
-    let out = child.wait_with_output().await.unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_warmline"));
+    cmd.args(args).env("DATABASE_URL", url);
+    crate::common::output_of(cmd, stdin).await
 }
 
 #[tokio::test]

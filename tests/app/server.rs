@@ -91,16 +91,6 @@ fn send_signal(pid: u32, signal: &str) {
     assert!(ok, "kill -{signal} {pid}");
 }
 
-fn postmaster_pid(cluster: &Path) -> Option<u32> {
-    std::fs::read_to_string(cluster.join("postmaster.pid"))
-        .ok()?
-        .lines()
-        .next()?
-        .trim()
-        .parse()
-        .ok()
-}
-
 async fn count_markers(pg: &EmbeddedPg) -> i64 {
     let pool = warmline::db::connect(&pg.url("warmline"), 1).await.unwrap();
     let n = sqlx::query_scalar("select count(*) from audit_log where entity = 'test-marker'")
@@ -155,7 +145,7 @@ async fn serve_starts_its_own_postgres_stops_it_on_ctrl_c_and_keeps_data_across_
     let status = first.signal_and_wait("INT").await;
     assert!(status.success(), "Ctrl-C exits 0, got {status:?}");
     assert!(!pg.is_running(), "PostgreSQL is stopped with the server");
-    assert!(postmaster_pid(&cluster_dir).is_none());
+    assert!(pg.postmaster_pid().is_none());
 
     // A restart reuses the cluster and its data.
     let again = serve(&data).await;
@@ -164,13 +154,13 @@ async fn serve_starts_its_own_postgres_stops_it_on_ctrl_c_and_keeps_data_across_
     assert_eq!(count_markers(&pg).await, 1);
 
     // A crash of both Warmline and PostgreSQL leaves a stale postmaster.pid behind ...
-    let postmaster = postmaster_pid(&cluster_dir).expect("postmaster.pid while running");
+    let postmaster = pg.postmaster_pid().expect("postmaster.pid while running");
     send_signal(again.pid(), "KILL");
     send_signal(postmaster, "KILL");
     let mut again = again;
     again.child.wait().await.unwrap();
     assert!(
-        postmaster_pid(&cluster_dir).is_some(),
+        pg.postmaster_pid().is_some(),
         "the crash leaves postmaster.pid"
     );
     // ... which the next start recovers from.
@@ -199,7 +189,7 @@ async fn a_killed_postgres_is_restarted_and_pages_come_back_with_nothing_lost() 
         .await
         .unwrap();
     pool.close().await;
-    let postmaster = postmaster_pid(&cluster_dir).expect("a running postmaster");
+    let postmaster = pg.postmaster_pid().expect("a running postmaster");
     send_signal(postmaster, "KILL");
     let killed_at = std::time::Instant::now();
 
@@ -212,7 +202,7 @@ async fn a_killed_postgres_is_restarted_and_pages_come_back_with_nothing_lost() 
         statuses.push(login);
         // Backends may serve their open connections for a moment after the postmaster dies:
         // the outage counts from the first failed check or the new postmaster.
-        seen_down |= ready != StatusCode::OK || postmaster_pid(&cluster_dir) != Some(postmaster);
+        seen_down |= ready != StatusCode::OK || pg.postmaster_pid() != Some(postmaster);
         if ready == StatusCode::OK && seen_down {
             // The pool has let go of the connections the crash broke: the first page after
             // recovery works.
@@ -237,7 +227,7 @@ async fn a_killed_postgres_is_restarted_and_pages_come_back_with_nothing_lost() 
             .all(|s| *s == StatusCode::OK || *s == StatusCode::SERVICE_UNAVAILABLE),
         "{statuses:?}"
     );
-    assert_ne!(postmaster_pid(&cluster_dir), Some(postmaster));
+    assert_ne!(pg.postmaster_pid(), Some(postmaster));
     assert_eq!(count_markers(&pg).await, 1);
     let (_, metrics) = get_url(&format!("{}/metrics", served.base)).await;
     assert!(
@@ -265,7 +255,7 @@ async fn a_vanished_data_directory_stops_the_server_with_one_clear_error() {
     let pg = EmbeddedPg::new(&cluster_dir).unwrap();
     pg.stop_and_remove_after(std::process::id(), &dir).unwrap();
     let mut served = serve(&data).await;
-    let postmaster = postmaster_pid(&cluster_dir).expect("a running postmaster");
+    let postmaster = pg.postmaster_pid().expect("a running postmaster");
     // The cluster's directory is moved away (a botched clean-up), then PostgreSQL dies.
     let moved = dir.join("moved-away");
     std::fs::rename(&cluster_dir, &moved).unwrap();
@@ -727,21 +717,9 @@ async fn dashboards_and_lists_read_from_a_streaming_replica_and_say_how_far_behi
 
 /// Runs a one-off `warmline` command on a data directory: success, stdout, stderr.
 async fn command(data_dir: &Path, args: &[&str], stdin: &str) -> (bool, String, String) {
-    let mut child = warmline(data_dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("run warmline");
-    use tokio::io::AsyncWriteExt;
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.as_bytes()).await.unwrap();
-    drop(input);
-    let out = child.wait_with_output().await.unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut cmd = warmline(data_dir);
+    cmd.args(args);
+    crate::common::output_of(cmd, stdin).await
 }
 
 #[tokio::test]

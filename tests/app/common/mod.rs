@@ -32,6 +32,26 @@ pub struct TestCluster {
 static CLUSTER: OnceCell<TestCluster> = OnceCell::const_new();
 static NEXT_DB: AtomicU32 = AtomicU32::new(0);
 
+/// Runs a command with `stdin` as its input: success, standard output, standard error.
+pub async fn output_of(mut cmd: tokio::process::Command, stdin: &str) -> (bool, String, String) {
+    use tokio::io::AsyncWriteExt;
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run the command");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    let out = child.wait_with_output().await.unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// A fresh directory under the system's temporary directory, reachable by the `postgres`
 /// system user when the tests run as root.
 pub fn temp_dir(label: &str) -> PathBuf {
