@@ -274,7 +274,13 @@ async fn log_in(
     db::login_failures::clear_pair(&state.pool, &email, &addr, now - ACCOUNT_WINDOW).await?;
     start_session(&mut auth, &user).await?;
     tracing::info!(user.id = %user.id, "logged in");
-    let mut response = Redirect::to(local_path(&form.next, "/")).into_response();
+    // Managers and admins start on the dashboard, reps on My week.
+    let home = if user.role.sees_others() {
+        "/dashboard"
+    } else {
+        "/"
+    };
+    let mut response = Redirect::to(local_path(&form.next, home)).into_response();
     let token = match device.filter(|_| known_device) {
         Some(hash) => {
             db::login_failures::remember_device(&state.pool, &hash, user.id).await?;

@@ -67,12 +67,42 @@ impl Filters {
                     today,
                 )
             }
-            "custom" => {
+            "custom" if self.date_error().is_none() => {
                 let from = parse_clamped(&self.from).unwrap_or(today - Duration::days(27));
-                let to = parse_clamped(&self.to).unwrap_or(today).max(from);
-                (from, to)
+                let to = parse_clamped(&self.to).unwrap_or(today);
+                (from, to.max(from))
             }
             _ => (today - Duration::days(27), today),
+        }
+    }
+
+    /// Dates picked without choosing a period (or with the default) mean the custom range.
+    pub fn with_dates_as_custom(mut self) -> Self {
+        let dates = !self.from.trim().is_empty() || !self.to.trim().is_empty();
+        if dates && matches!(self.period.as_str(), "" | "4w") {
+            self.period = "custom".into();
+        }
+        self
+    }
+
+    /// What is wrong with the custom range's dates, if anything: one that is not a date, or an
+    /// end before the start. The dashboard then shows the last four weeks and says why.
+    pub fn date_error(&self) -> Option<String> {
+        if self.period != "custom" {
+            return None;
+        }
+        let parse = |text: &str| match text.trim() {
+            "" => Ok(None),
+            t => parse_clamped(t).map(Some).ok_or(()),
+        };
+        match (parse(&self.from), parse(&self.to)) {
+            (Err(()), _) | (_, Err(())) => {
+                Some("Enter the dates like 2026-03-01 (or leave them empty).".into())
+            }
+            (Ok(Some(from)), Ok(Some(to))) if to < from => Some(format!(
+                "The end ({to}) is before the start ({from}): pick an end on or after the start."
+            )),
+            _ => None,
         }
     }
 
@@ -321,6 +351,8 @@ struct DashboardPage {
     ctx: PageContext,
     d: Dashboard,
     filters: Filters,
+    /// Why the custom dates were not used.
+    date_error: Option<String>,
     weeks: f64,
     team: Vec<(UserId, String)>,
 }
@@ -331,6 +363,8 @@ async fn show_dashboard(
     mut ctx: PageContext,
     Query(filters): Query<Filters>,
 ) -> AppResult<Response> {
+    let filters = filters.with_dates_as_custom();
+    let date_error = filters.date_error();
     let scope = scope_for(&state, &viewer, &filters).await?;
     let d = compute(ctx.read_pool(&state).await, scope).await?;
     let weeks = ((scope.to - scope.from).whole_days() + 1) as f64 / 7.0;
@@ -345,12 +379,18 @@ async fn show_dashboard(
             .map(|m| (m.user_id, m.name))
             .collect()
     };
+    let status = if date_error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     render(
-        StatusCode::OK,
+        status,
         &DashboardPage {
             ctx,
             d,
             filters,
+            date_error,
             weeks,
             team,
         },
@@ -363,6 +403,7 @@ async fn export_dashboard(
     Manager(viewer): Manager,
     Query(filters): Query<Filters>,
 ) -> AppResult<Response> {
+    let filters = filters.with_dates_as_custom();
     let scope = scope_for(&state, &viewer, &filters).await?;
     let d = compute(&state.read_pool, scope).await?;
     let weeks = ((scope.to - scope.from).whole_days() + 1) as f64 / 7.0;

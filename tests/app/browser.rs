@@ -62,7 +62,8 @@ async fn a_new_admin_walks_setup_login_and_logout_in_a_real_browser() {
     assert!(browser.text("[role=alert]").await.contains("don't match"));
     browser.fill("#password", PASSWORD).await;
     browser.submit("form[action='/login'] button").await;
-    assert_eq!(client.title().await.unwrap(), "My week · Warmline");
+    // Admins and managers start on the dashboard.
+    assert_eq!(client.title().await.unwrap(), "Dashboard · Warmline");
     client
         .find(Locator::Css("a[href='/team']"))
         .await

@@ -813,3 +813,51 @@ fn the_median_of_a_histogram_interpolates_like_percentile_cont() {
     assert_eq!(median(&[(0, 2), (10, 2)]), Some(5.0));
     assert_eq!(median(&[(1, 1), (14, 3)]), Some(14.0));
 }
+
+#[tokio::test]
+async fn managers_land_on_the_dashboard_and_picked_dates_mean_a_custom_range_or_a_field_message() {
+    let app = TestApp::spawn().await;
+    let manager = app
+        .create_user("mona@example.com", "Mona Manager", "manager", None)
+        .await;
+    app.create_user("rita@example.com", "Rita Rep", "rep", Some(manager))
+        .await;
+    let res = app.login("mona@example.com", PASSWORD).await;
+    assert_eq!(
+        res.location(),
+        "/dashboard",
+        "managers start on the dashboard"
+    );
+    let rep = app.new_client();
+    assert_eq!(
+        rep.login("rita@example.com", PASSWORD).await.location(),
+        "/",
+        "reps start on My week"
+    );
+
+    // Dates with the default period: the custom range, selected in the form.
+    let page = app
+        .get("/dashboard?period=4w&from=2026-01-05&to=2026-01-18")
+        .await;
+    page.assert_status(StatusCode::OK)
+        .assert_contains("2026-01-05 to 2026-01-18")
+        .assert_contains("<option value=\"custom\" selected>");
+    // An explicit period wins over leftover dates.
+    app.get("/dashboard?period=week&from=2026-01-05&to=2026-01-18")
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_lacks("2026-01-05 to 2026-01-18");
+    // A reversed range is explained, not turned into one day.
+    let reversed = app
+        .get("/dashboard?period=custom&from=2026-02-01&to=2026-01-01")
+        .await;
+    reversed
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("is before the start")
+        .assert_contains("aria-invalid=\"true\"")
+        .assert_lacks("2026-02-01 to 2026-02-01");
+    app.get("/dashboard?from=yesterday")
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("Enter the dates like 2026-03-01");
+}
