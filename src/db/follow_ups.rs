@@ -137,6 +137,36 @@ pub async fn mark_done(db: impl PgExecutor<'_>, owner: UserId, id: i64) -> sqlx:
     Ok(done.rows_affected() == 1)
 }
 
+/// For a done follow-up that thanked or updated an ask's source: records that fact as the
+/// ask's event (`source_thanked`, or `source_updated` for an update or an outcome report),
+/// dated the owner's today, unless the ask already has that event since the follow-up was
+/// made. Returns the new event's id.
+pub async fn record_source_event(
+    db: impl PgExecutor<'_>,
+    owner: UserId,
+    id: i64,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        r#"insert into ask_events (ask_id, kind, actor_id, occurred_on, note)
+           select f.ask_id, e.kind, f.owner_id, (now() at time zone u.time_zone)::date,
+                  'Done from the follow-up: ' || f.title
+           from follow_ups f
+           join users u on u.user_id = f.owner_id
+           cross join lateral (select case f.kind when 'thank_source' then 'source_thanked'
+                                                  else 'source_updated' end as kind) e
+           where f.follow_up_id = $1 and f.owner_id = $2 and f.ask_id is not null
+             and f.kind in ('thank_source', 'update_source', 'report_outcome')
+             and not exists (select 1 from ask_events x
+                             where x.ask_id = f.ask_id and x.kind = e.kind
+                               and x.created_at >= f.created_at)
+           returning event_id"#,
+        id,
+        owner as UserId
+    )
+    .fetch_optional(db)
+    .await
+}
+
 /// Moves one of the owner's open follow-ups to a new date; it is no longer overdue (nor
 /// escalated) unless the new date passes too.
 pub async fn postpone(

@@ -85,6 +85,13 @@ pub async fn complete(db: &mut PgConnection, owner: UserId, id: i64) -> sqlx::Re
     let done = db::follow_ups::mark_done(&mut *db, owner, id).await?;
     if done {
         db::audit::record(&mut *db, Some(owner), "follow_up", id, "done", json!({})).await?;
+        // Thanking or updating the source is one fact, whether ticked on the ask or done as
+        // its follow-up: the follow-up records it on the ask (which the event form does the
+        // other way round, through `complete_for_ask`).
+        if let Some(event) = db::follow_ups::record_source_event(&mut *db, owner, id).await? {
+            let changes = json!({ "from_follow_up": id });
+            db::audit::record(&mut *db, Some(owner), "ask_event", event, "create", changes).await?;
+        }
     }
     Ok(done)
 }

@@ -674,3 +674,66 @@ async fn the_ask_list_filters_by_stage_and_overdue_and_pages_by_keyset() {
         .assert_lacks("Target 064")
         .assert_lacks("Target 058");
 }
+
+#[tokio::test]
+async fn thanking_the_source_through_its_follow_up_ticks_thanked_on_the_ask_once() {
+    let app = TestApp::spawn().await;
+    app.login_as_new("rep@example.com", "rep", None).await;
+    let ask = log_ask(&app, "Sam Source", "Tia Target", "Expansion").await;
+    record(&app, ask, &[("kind", "introduced")])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let thank: i64 = sqlx::query_scalar(
+        "select follow_up_id from follow_ups where ask_id = $1 and kind = 'thank_source'",
+    )
+    .bind(ask)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let thanked = || {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "select count(*) from ask_events where ask_id = $1 and kind = 'source_thanked'",
+            )
+            .bind(ask)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(thanked().await, 0);
+    app.get("/follow-ups").await;
+    app.post_form(&format!("/follow-ups/{thank}/done"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(
+        thanked().await,
+        1,
+        "the follow-up done is the source thanked"
+    );
+    app.get(&format!("/asks/{ask}"))
+        .await
+        .assert_contains("Done from the follow-up: Thank Sam Source");
+    // Done again (a second tab): still one fact.
+    app.post_form(&format!("/follow-ups/{thank}/done"), &[])
+        .await;
+    assert_eq!(thanked().await, 1);
+    // The other way round is unchanged: recording the update on the ask settles its follow-up.
+    record(&app, ask, &[("kind", "meeting_held")])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert!(
+        open_follow_ups(&app, ask)
+            .await
+            .contains(&"update_source".to_string())
+    );
+    record(&app, ask, &[("kind", "source_updated")])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert!(
+        !open_follow_ups(&app, ask)
+            .await
+            .contains(&"update_source".to_string())
+    );
+}
