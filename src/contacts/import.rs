@@ -581,7 +581,8 @@ pub struct Plan {
 }
 
 /// The keys a contact is recognised by: its e-mail (case folded), its LinkedIn profile (in the
-/// one stored form, case folded), and, for a contact with neither, its exact name and company.
+/// one stored form, case folded), and its exact name and company. A row is matched by name and
+/// company only when it has neither an e-mail nor a LinkedIn URL ([`row_keys`]).
 fn identity_keys(
     name: &str,
     company: Option<&str>,
@@ -594,9 +595,22 @@ fn identity_keys(
             .unwrap_or_else(|| u.trim().to_string())
             .to_lowercase()
     });
-    let name_company = (email.is_none() && url.is_none())
-        .then(|| format!("{}\u{1f}{}", name.trim(), company.unwrap_or("").trim()));
-    [email, url, name_company]
+    let name_company = format!("{}\u{1f}{}", name.trim(), company.unwrap_or("").trim());
+    [email, url, Some(name_company)]
+}
+
+/// The keys an imported row is matched by: name and company only without the other two.
+fn row_keys(fields: &ContactFields) -> [Option<String>; 3] {
+    let mut keys = identity_keys(
+        &fields.name,
+        fields.company.as_deref(),
+        fields.email.as_deref(),
+        fields.linkedin_url.as_deref(),
+    );
+    if keys[0].is_some() || keys[1].is_some() {
+        keys[2] = None;
+    }
+    keys
 }
 
 /// What each key is called on the preview.
@@ -609,15 +623,13 @@ pub async fn plan(pool: &PgPool, owner: UserId, rows: Vec<Row>) -> sqlx::Result<
     let mut known: [HashMap<String, (ContactId, String)>; 3] = Default::default();
     for identity in db::contacts::identities(pool, owner).await? {
         let entry = (identity.contact_id, identity.name.clone());
-        let [email, url, _] = identity_keys(
+        let keys = identity_keys(
             &identity.name,
             identity.company.as_deref(),
             identity.email.as_deref(),
             identity.linkedin_url.as_deref(),
         );
-        let [.., name_company] =
-            identity_keys(&identity.name, identity.company.as_deref(), None, None);
-        for (map, key) in known.iter_mut().zip([email, url, name_company]) {
+        for (map, key) in known.iter_mut().zip(keys) {
             if let Some(key) = key {
                 map.entry(key).or_insert_with(|| entry.clone());
             }
@@ -653,12 +665,7 @@ pub async fn plan(pool: &PgPool, owner: UserId, rows: Vec<Row>) -> sqlx::Result<
                 continue;
             }
         };
-        let keys = identity_keys(
-            &fields.name,
-            fields.company.as_deref(),
-            fields.email.as_deref(),
-            fields.linkedin_url.as_deref(),
-        );
+        let keys = row_keys(&fields);
         let found: Vec<(usize, &(ContactId, String))> = keys
             .iter()
             .zip(&known)
