@@ -92,6 +92,11 @@ pub struct Config {
     #[arg(long, env = "WARMLINE_ESCALATION_DELAY_HOURS", default_value_t = DEFAULT_ESCALATION_DELAY_HOURS, global = true)]
     pub escalation_delay_hours: f64,
 
+    /// Seconds before the first retry of a failed webhook delivery; each further retry waits
+    /// twice as long (at most an hour), and an endpoint failing for 24 hours is disabled.
+    #[arg(long, env = "WARMLINE_WEBHOOK_RETRY_SECS", default_value_t = DEFAULT_WEBHOOK_RETRY_SECS, global = true)]
+    pub webhook_retry_secs: f64,
+
     /// SMTP server for digest e-mails, e.g. `smtp://user:pass@mail.example.com:587?tls=required`
     /// or `smtps://…`. Without it, notifications are in-app only.
     #[arg(long, env = "WARMLINE_SMTP_URL", hide_env_values = true, global = true)]
@@ -157,6 +162,7 @@ impl Config {
             session_max_hours: DEFAULT_SESSION_MAX_HOURS,
             sweep_interval_secs: DEFAULT_SWEEP_INTERVAL_SECS,
             escalation_delay_hours: DEFAULT_ESCALATION_DELAY_HOURS,
+            webhook_retry_secs: DEFAULT_WEBHOOK_RETRY_SECS,
             smtp_url: None,
             mail_from: DEFAULT_MAIL_FROM.to_string(),
             public_url: DEFAULT_PUBLIC_URL.to_string(),
@@ -173,6 +179,7 @@ const DEFAULT_SESSION_IDLE_MINUTES: i64 = 12 * 60;
 const DEFAULT_SESSION_MAX_HOURS: i64 = 7 * 24;
 const DEFAULT_SWEEP_INTERVAL_SECS: u64 = 60;
 const DEFAULT_ESCALATION_DELAY_HOURS: f64 = 48.0;
+const DEFAULT_WEBHOOK_RETRY_SECS: f64 = 5.0;
 const DEFAULT_MAIL_FROM: &str = "Warmline <warmline@localhost>";
 const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
 
@@ -200,6 +207,7 @@ impl fmt::Debug for Config {
             .field("session_max_hours", &self.session_max_hours)
             .field("sweep_interval_secs", &self.sweep_interval_secs)
             .field("escalation_delay_hours", &self.escalation_delay_hours)
+            .field("webhook_retry_secs", &self.webhook_retry_secs)
             .field("smtp_url", &self.smtp_url.as_ref().map(|_| "[redacted]"))
             .field("mail_from", &self.mail_from)
             .field("public_url", &self.public_url)

@@ -1,6 +1,7 @@
 //! `/healthz` (the process answers), `/readyz` (the database answers too) and `/metrics`
 //! (Prometheus text).
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -135,10 +136,7 @@ async fn show_metrics(State(state): State<AppState>) -> impl IntoResponse {
         "warmline_db_restarts_total",
         "counter",
         "Times the embedded PostgreSQL was restarted after it stopped on its own.",
-        state
-            .db_restarts
-            .load(std::sync::atomic::Ordering::Relaxed)
-            .to_string(),
+        state.db_restarts.load(Ordering::Relaxed).to_string(),
     );
     if let Some(space) = data_dir_space(&state.config.data_dir).await {
         metric(
@@ -180,6 +178,19 @@ async fn show_metrics(State(state): State<AppState>) -> impl IntoResponse {
             .saturating_sub(state.pool.num_idle())
             .to_string(),
     );
+    metric(
+        "warmline_db_pool_waiting",
+        "gauge",
+        "Requests at work while every connection is in use and none idle: at most this many \
+         wait for a connection (the pool does not count its waiters; this is the bound).",
+        pool_waiting_bound(
+            state.pool.size(),
+            state.pool.options().get_max_connections(),
+            state.pool.num_idle(),
+            state.admission.in_flight(),
+        )
+        .to_string(),
+    );
     if state.config.database_read_url.is_some()
         && let Ok(Some(lag)) = crate::db::replica_lag(&state.read_pool).await
     {
@@ -215,6 +226,51 @@ async fn show_metrics(State(state): State<AppState>) -> impl IntoResponse {
         "Requests answered 503 at once because the server was full.",
         admission.refused().to_string(),
     );
+    let webhooks = &state.webhook_metrics;
+    metric(
+        "warmline_webhook_deliveries_total",
+        "counter",
+        "Webhook messages delivered (a 2xx answer) by this process.",
+        webhooks.delivered.load(Ordering::Relaxed).to_string(),
+    );
+    metric(
+        "warmline_webhook_failed_attempts_total",
+        "counter",
+        "Webhook delivery attempts that failed (and will be retried) in this process.",
+        webhooks.failed.load(Ordering::Relaxed).to_string(),
+    );
+    metric(
+        "warmline_webhook_endpoints_disabled_total",
+        "counter",
+        "Webhook endpoints this process disabled after 24 hours of failures.",
+        webhooks.disabled.load(Ordering::Relaxed).to_string(),
+    );
+    if let Ok(outbox) = crate::db::webhooks::figures(&state.pool).await {
+        metric(
+            "warmline_webhook_outbox_pending",
+            "gauge",
+            "Webhook messages not yet delivered, across all endpoints.",
+            outbox.pending.to_string(),
+        );
+        metric(
+            "warmline_webhook_outbox_oldest_pending_seconds",
+            "gauge",
+            "Age of the oldest undelivered webhook message (0 when none waits).",
+            format!("{:.3}", outbox.oldest_pending_secs),
+        );
+        metric(
+            "warmline_webhook_endpoints_enabled",
+            "gauge",
+            "Webhook endpoints receiving messages.",
+            outbox.endpoints_enabled.to_string(),
+        );
+        metric(
+            "warmline_webhook_endpoints_disabled",
+            "gauge",
+            "Webhook endpoints disabled (after 24 hours of failures) until an admin enables them.",
+            outbox.endpoints_disabled.to_string(),
+        );
+    }
     out.push_str(&state.request_metrics.render());
     (
         [(
@@ -223,6 +279,16 @@ async fn show_metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         out,
     )
+}
+
+/// How many requests may be waiting for a database connection: none while a connection is
+/// idle or the pool may still open one, else the requests at work beyond the connections.
+pub fn pool_waiting_bound(size: u32, max: u32, idle: usize, in_flight: usize) -> usize {
+    if idle > 0 || size < max {
+        0
+    } else {
+        in_flight.saturating_sub(size as usize)
+    }
 }
 
 /// Free and total space of the file system holding a directory.

@@ -52,6 +52,8 @@ pub mod telemetry;
 pub mod upgrade;
 /// Shared web glue: the router, layers, errors, page context and static assets.
 pub mod web;
+/// Webhooks: endpoints, the outbox the database writes, and its delivery.
+pub mod webhooks;
 /// `/`, My week: the quick log form and what is due.
 pub mod week;
 

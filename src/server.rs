@@ -92,6 +92,10 @@ pub async fn serve(config: Config, bind: SocketAddr, demo: bool) -> Result<()> {
 fn spawn_background_tasks(state: &AppState, stopping: watch::Receiver<bool>) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
     tasks.spawn(crate::sweeper::run(state.clone(), stopping.clone()));
+    tasks.spawn(crate::webhooks::delivery::run(
+        state.clone(),
+        stopping.clone(),
+    ));
     let store = PostgresStore::new(state.pool.clone());
     let mut stop = stopping;
     tasks.spawn(async move {

@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::sweeper::SweepMetrics;
 use crate::web::admission::Admission;
 use crate::web::metrics::RequestMetrics;
+use crate::webhooks::delivery::DeliveryMetrics;
 
 /// Cheap to clone: one shared [`App`] behind an `Arc`.
 #[derive(Clone)]
@@ -32,6 +33,8 @@ pub struct App {
     pub request_metrics: RequestMetrics,
     /// The bound on requests in flight.
     pub admission: Admission,
+    /// Webhook deliveries made and failed, for `/metrics`.
+    pub webhook_metrics: DeliveryMetrics,
 }
 
 impl AppState {
@@ -50,6 +53,7 @@ impl AppState {
             sweep_metrics: SweepMetrics::default(),
             db_restarts: Arc::default(),
             request_metrics: RequestMetrics::default(),
+            webhook_metrics: DeliveryMetrics::default(),
         }))
     }
 }

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use std::fs::{self, File};
 use std::io::{Read, Seek, Write};

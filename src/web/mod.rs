@@ -140,6 +140,7 @@ fn pages(state: &AppState) -> Router<AppState> {
         .merge(crate::contacts::router())
         .merge(crate::team::router())
         .merge(crate::settings::router())
+        .merge(crate::webhooks::router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             csrf::verify_csrf,

@@ -6,7 +6,7 @@ use crate::common::TestApp;
 use crate::common::http::input_value;
 
 /// Logs an ask through My week's quick form; returns the ask's id.
-async fn log_ask(app: &TestApp, source: &str, target: &str, reason: &str) -> i64 {
+pub async fn log_ask(app: &TestApp, source: &str, target: &str, reason: &str) -> i64 {
     let week = app.get("/").await;
     let submission = input_value(&week.body, "submission_id").expect("a submission id");
     let res = app
@@ -25,7 +25,7 @@ async fn log_ask(app: &TestApp, source: &str, target: &str, reason: &str) -> i64
     res.location().trim_start_matches("/asks/").parse().unwrap()
 }
 
-async fn record(
+pub async fn record(
     app: &TestApp,
     ask: i64,
     fields: &[(&str, &str)],

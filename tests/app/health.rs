@@ -320,3 +320,16 @@ async fn connections_ended_by_an_administrator_or_a_pool_that_times_out_answer_5
     );
     app.get("/contacts").await.assert_status(StatusCode::OK);
 }
+
+#[test]
+fn requests_may_wait_for_a_connection_only_when_the_pool_is_spent() {
+    use warmline::health::pool_waiting_bound;
+    assert_eq!(pool_waiting_bound(10, 10, 0, 14), 4);
+    assert_eq!(pool_waiting_bound(10, 10, 0, 7), 0);
+    assert_eq!(pool_waiting_bound(10, 10, 1, 14), 0, "a connection is idle");
+    assert_eq!(
+        pool_waiting_bound(6, 10, 0, 14),
+        0,
+        "the pool may still open one"
+    );
+}

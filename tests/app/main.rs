@@ -19,3 +19,4 @@ mod server;
 mod sweeper;
 mod walk;
 mod web_shell;
+mod webhooks;
