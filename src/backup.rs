@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use tokio::process::Command;
 use tokio::sync::watch;
 
-use crate::embedded_pg::find_bindir;
+use crate::embedded_pg::find_tool;
 
 /// Backups `serve` keeps in `$WARMLINE_DATA_DIR/backups` by default.
 pub const DEFAULT_KEEP: usize = 7;
@@ -42,7 +42,7 @@ pub async fn take(url: &str, out: &Path) -> Result<()> {
             .with_context(|| format!("could not create {}", dir.display()))?;
     }
     let partial = out.with_extension("partial");
-    let result = Command::new(find_bindir()?.join("pg_dump"))
+    let result = Command::new(find_tool("pg_dump")?)
         .args(["--format=custom", "--no-owner", "--no-privileges", "--file"])
         .arg(&partial)
         .arg(format!("--dbname={url}"))
@@ -75,7 +75,7 @@ pub async fn restore(url: &str, file: &Path) -> Result<()> {
     if !file.is_file() {
         bail!("there is no backup file at {}", file.display());
     }
-    let result = Command::new(find_bindir()?.join("pg_restore"))
+    let result = Command::new(find_tool("pg_restore")?)
         .args([
             "--clean",
             "--if-exists",

@@ -567,6 +567,12 @@ pub fn find_bindir() -> Result<PathBuf> {
     if let Some(path) = std::env::var_os("PATH") {
         candidates.extend(std::env::split_paths(&path));
     }
+    candidates.extend(packaged_bindirs());
+    find_bindir_among(&candidates)
+}
+
+/// The packaged versions' binary directories, `/usr/lib/postgresql/*/bin`, newest first.
+fn packaged_bindirs() -> Vec<PathBuf> {
     let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()
@@ -577,8 +583,26 @@ pub fn find_bindir() -> Result<PathBuf> {
         })
         .collect();
     versions.sort_by(|a, b| b.cmp(a));
-    candidates.extend(versions.into_iter().map(|(_, dir)| dir));
-    find_bindir_among(&candidates)
+    versions.into_iter().map(|(_, dir)| dir).collect()
+}
+
+/// A PostgreSQL client program (`pg_dump`, `pg_restore`): beside the server binaries
+/// [`find_bindir`] finds when it is there, else from the newest packaged version that has it
+/// (a server build shipped without client programs).
+pub fn find_tool(name: &str) -> Result<PathBuf> {
+    find_bindir()
+        .ok()
+        .into_iter()
+        .chain(packaged_bindirs())
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+        .with_context(|| {
+            format!(
+                "{name} was not found beside the PostgreSQL server binaries or in \
+                 /usr/lib/postgresql/*/bin. Install PostgreSQL's client programs (Debian/Ubuntu: \
+                 `apt-get install postgresql-client`)."
+            )
+        })
 }
 
 /// The first of `candidates` that holds the server binaries, resolved through symlinks (an

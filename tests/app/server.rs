@@ -827,3 +827,162 @@ async fn upgrade_db_rebuilds_the_cluster_from_a_backup_keeping_the_old_one_and_e
         (1, 25)
     );
 }
+
+/// The server binaries of a newer PostgreSQL major version than the packaged one, for the
+/// upgrade test: `WARMLINE_NEXT_PG_BINDIR` (`.ci/run` installs them).
+fn next_postgres() -> Option<PathBuf> {
+    let dir = PathBuf::from(std::env::var_os("WARMLINE_NEXT_PG_BINDIR")?);
+    dir.join("postgres").is_file().then_some(dir)
+}
+
+#[tokio::test]
+async fn upgrade_db_moves_a_cluster_to_a_newer_major_version_and_keeps_the_old_one() {
+    let Some(next_bindir) = next_postgres() else {
+        eprintln!(
+            "skipped: set WARMLINE_NEXT_PG_BINDIR to a newer PostgreSQL's server binaries (see .ci/run)"
+        );
+        return;
+    };
+    let next = warmline::embedded_pg::major_version_of(&next_bindir).unwrap();
+    let dir = temp_dir("upgrade-major");
+    let data = dir.join("data");
+    let cluster_dir = data.join("postgres");
+    let pg = EmbeddedPg::new(&cluster_dir).unwrap();
+    pg.stop_and_remove_after(std::process::id(), &dir).unwrap();
+    let (ok, _, err) = command(
+        &data,
+        &[
+            "user",
+            "add",
+            "--email",
+            "admin@example.com",
+            "--name",
+            "Ada Admin",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        crate::common::PASSWORD,
+    )
+    .await;
+    assert!(ok, "{err}");
+    let old = std::fs::read_to_string(cluster_dir.join("PG_VERSION"))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_ne!(
+        old, next,
+        "the newer PostgreSQL must be another major version"
+    );
+    pg.start(warmline::embedded_pg::ClusterOptions::default())
+        .await
+        .unwrap();
+    let pool = warmline::db::connect(&pg.url("warmline"), 1).await.unwrap();
+    sqlx::query("insert into contacts (owner_id, name) select 1, 'Contact ' || i from generate_series(1, 40) i")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    pg.stop().await.unwrap();
+
+    // The newer major is "installed": its pg_config comes first on PATH, as a package's would.
+    let shims = dir.join("shims");
+    std::fs::create_dir_all(&shims).unwrap();
+    let pg_config = shims.join("pg_config");
+    std::fs::write(
+        &pg_config,
+        format!("#!/bin/sh\necho '{}'\n", next_bindir.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &pg_config,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        shims.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let with_next = |args: &[&str]| {
+        let mut cmd = warmline(&data);
+        cmd.env("PATH", &path).args(args);
+        crate::common::output_of(cmd, "")
+    };
+
+    // Both majors installed: the old cluster still runs on its own version's binaries.
+    let (ok, out, err) = with_next(&["migrate"]).await;
+    assert!(ok, "{out}{err}");
+
+    let (ok, out, err) = with_next(&["upgrade-db"]).await;
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains(&format!("from PostgreSQL {old} to {next}")),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(cluster_dir.join("PG_VERSION"))
+            .unwrap()
+            .trim(),
+        next
+    );
+    let kept: Vec<PathBuf> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("postgres.old-{old}-"))
+        })
+        .collect();
+    assert_eq!(kept.len(), 1, "the old cluster is kept");
+    assert_eq!(
+        std::fs::read_to_string(kept[0].join("PG_VERSION"))
+            .unwrap()
+            .trim(),
+        old
+    );
+    assert_eq!(
+        std::fs::read_dir(data.join("backups")).unwrap().count(),
+        1,
+        "a backup was taken first"
+    );
+
+    // The upgraded cluster serves everything that was there, on the new version.
+    let (ok, out, err) = with_next(&["migrate"]).await;
+    assert!(ok, "{out}{err}");
+    let upgraded = EmbeddedPg::with_bindir(&cluster_dir, next_bindir.clone()).unwrap();
+    upgraded
+        .start(warmline::embedded_pg::ClusterOptions::default())
+        .await
+        .unwrap();
+    let pool = warmline::db::connect(&upgraded.url("warmline"), 1)
+        .await
+        .unwrap();
+    let (server, contacts): (String, i64) = sqlx::query_as(
+        "select current_setting('server_version_num'), (select count(*) from contacts)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(server.starts_with(&next), "{server}");
+    assert_eq!(contacts, 40);
+    pool.close().await;
+    upgraded.stop().await.unwrap();
+
+    // Without the newer binaries, the upgraded cluster is refused with both versions named,
+    // and left as it is.
+    let (ok, _, err) = command(&data, &["migrate"], "").await;
+    assert!(!ok);
+    assert!(
+        err.contains(&format!("made by PostgreSQL {next}")) && err.contains(&old),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(cluster_dir.join("PG_VERSION"))
+            .unwrap()
+            .trim(),
+        next
+    );
+}
