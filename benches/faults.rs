@@ -307,8 +307,8 @@ impl Load {
                             Ok((status, _, location, _)) => (
                                 status,
                                 location
-                                    .strip_prefix("/asks/")
-                                    .and_then(|id| id.split(['?', '/']).next())
+                                    .strip_prefix("/?logged=")
+                                    .and_then(|id| id.split('#').next())
                                     .and_then(|id| id.parse().ok()),
                             ),
                             Err(_) => {

@@ -7,6 +7,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::accounts::password;
+use crate::asks::model::titles;
 
 /// The password of every demo login.
 pub const PASSWORD: &str = "warmline-demo-2026";
@@ -492,7 +493,15 @@ async fn ask(
             .execute(&mut **tx)
             .await?;
     }
-    // What the rep still owes on this ask.
+    // What the rep still owes on this ask, titled as the product titles it.
+    let (source_name, target_label): (String, String) = sqlx::query_as(
+        "select s.name, coalesce(t.name, a.target_description, '')
+         from referral_asks a join contacts s on s.contact_id = a.source_contact_id
+         left join contacts t on t.contact_id = a.target_contact_id where a.ask_id = $1",
+    )
+    .bind(ask_id)
+    .fetch_one(&mut **tx)
+    .await?;
     let has = |kind: &str| events.iter().any(|(k, _, _)| *k == kind);
     let introduced = events
         .iter()
@@ -503,7 +512,7 @@ async fn ask(
     let followed_up = introduced.is_some() || closed || (age > 14 && rng.chance(90));
     owed.push((
         "ask_follow_up",
-        "Follow up on the introduction".into(),
+        titles::ask_follow_up(&source_name, &target_label),
         asked_on + Duration::days(7),
         followed_up,
     ));
@@ -511,7 +520,7 @@ async fn ask(
         let thanked = has("source_thanked") || rng.chance(85);
         owed.push((
             "thank_source",
-            "Thank the source for the introduction".into(),
+            titles::thank_source(&source_name, &target_label),
             on + Duration::days(1),
             thanked,
         ));
@@ -520,7 +529,7 @@ async fn ask(
         let on = closed_at.unwrap_or(today);
         owed.push((
             "report_outcome",
-            "Tell the source how it ended".into(),
+            titles::report_outcome(&source_name, &target_label),
             on + Duration::days(3),
             has("source_updated"),
         ));

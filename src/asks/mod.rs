@@ -7,7 +7,7 @@ pub mod service;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
@@ -45,11 +45,8 @@ async fn create_ask(
 ) -> AppResult<Response> {
     let today = db::users::today_in(&state.pool, &user.time_zone).await?;
     match service::log_ask(&state.pool, &user, &form, today).await? {
-        Ok(id) => Ok(redirect_with_flash(
-            &format!("/asks/{id}"),
-            FlashKind::Success,
-            "Ask logged. Its follow-up is on your list.",
-        )),
+        // Back to an empty form, under a line naming the ask: reps often log several in a row.
+        Ok(id) => Ok(Redirect::to(&format!("/?logged={id}")).into_response()),
         Err(not_logged) => {
             let status = if not_logged.connector_load.is_some() {
                 StatusCode::OK
@@ -171,6 +168,13 @@ struct AskPage {
     event_form: EventForm,
     errors: FieldErrors,
     edit: EditForm,
+}
+
+impl AskPage {
+    /// The page's own path, where its one-click actions come back to.
+    fn path(&self) -> String {
+        format!("/asks/{}", self.ask.ask_id)
+    }
 }
 
 /// Closing the loop with the person who made the introduction.

@@ -312,3 +312,33 @@ pub fn format_amount(cents: i64) -> String {
         rest => format!("{grouped}.{rest:02}"),
     }
 }
+
+/// The titles of the follow-ups an ask brings, naming its source and its target, so a rep
+/// knows what to do without opening the ask: written once, for the quick log, the stage flow
+/// and the demo.
+pub mod titles {
+    /// After the ask: chase the source.
+    pub fn ask_follow_up(source: &str, target: &str) -> String {
+        format!("Follow up with {source} about an introduction to {target}")
+    }
+
+    /// After an introduction: thank the source.
+    pub fn thank_source(source: &str, target: &str) -> String {
+        format!("Thank {source} for the introduction to {target}")
+    }
+
+    /// After an introduction: get in touch with the prospect.
+    pub fn contact_prospect(target: &str) -> String {
+        format!("Contact {target}")
+    }
+
+    /// After the meeting: update the source.
+    pub fn update_source(source: &str, target: &str) -> String {
+        format!("Tell {source} how the meeting with {target} went")
+    }
+
+    /// After a win or a loss: close the loop with the source.
+    pub fn report_outcome(source: &str, target: &str) -> String {
+        format!("Tell {source} how it ended with {target}")
+    }
+}

@@ -6,7 +6,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 use time::{Date, Duration};
 use uuid::Uuid;
 
-use super::model::{AskId, CHANNELS, EventKind, Stage, check_move, parse_amount};
+use super::model::{AskId, CHANNELS, EventKind, Stage, check_move, parse_amount, titles};
 use crate::accounts::model::User;
 use crate::contacts::model::{ContactFields, ContactId, Kind};
 use crate::db;
@@ -214,10 +214,7 @@ pub async fn log_ask(
         let existing = db::asks::find_by_submission(pool, user.id, submission).await?;
         return Ok(existing.ok_or_else(NotLogged::default));
     };
-    let title = format!(
-        "Follow up with {} about an introduction to {}",
-        source.name, target_label
-    );
+    let title = titles::ask_follow_up(&source.name, &target_label);
     add_follow_up(
         &mut tx,
         user,
@@ -399,26 +396,26 @@ async fn follow_through(
         EventKind::Introduced => vec![
             (
                 "thank_source",
-                format!("Thank {source} for the introduction to {target}"),
+                titles::thank_source(source, target),
                 Some(ask.source_contact_id),
                 today + days(1),
             ),
             (
                 "contact_prospect",
-                format!("Contact {target}"),
+                titles::contact_prospect(target),
                 ask.target_contact_id,
                 today + days(2),
             ),
         ],
         EventKind::MeetingHeld => vec![(
             "update_source",
-            format!("Tell {source} how the meeting with {target} went"),
+            titles::update_source(source, target),
             Some(ask.source_contact_id),
             today + days(2),
         )],
         EventKind::Won | EventKind::Lost => vec![(
             "report_outcome",
-            format!("Tell {source} the outcome with {target}"),
+            titles::report_outcome(source, target),
             Some(ask.source_contact_id),
             today + days(3),
         )],

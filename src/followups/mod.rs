@@ -30,6 +30,7 @@ use self::service::Postpone;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/follow-ups", get(list_follow_ups).post(create_follow_up))
+        .route("/follow-ups/done", post(complete_selected))
         .route("/follow-ups/{id}/done", post(complete_follow_up))
         .route("/follow-ups/{id}/postpone", post(postpone_follow_up))
 }
@@ -238,6 +239,71 @@ async fn complete_follow_up(
         local_path(&form.return_to, "/follow-ups"),
         FlashKind::Success,
         &format!("Done: {}.", follow_up.title),
+    ))
+}
+
+/// The most follow-ups marked done in one go.
+const MAX_SELECTED: usize = 500;
+
+/// Marks the ticked follow-ups done, all of them or, when one is not the rep's own, none.
+async fn complete_selected(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ctx: PageContext,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let mut ids = Vec::new();
+    for (name, value) in &pairs {
+        if name == "id" {
+            ids.push(
+                value
+                    .trim()
+                    .parse::<i64>()
+                    .map_err(|_| AppError::NotFound)?,
+            );
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() || ids.len() > MAX_SELECTED {
+        let mut errors = FieldErrors::default();
+        errors.add(
+            "selected",
+            if ids.is_empty() {
+                "Tick the follow-ups you have done first.".to_string()
+            } else {
+                format!("Mark at most {MAX_SELECTED} done at a time.")
+            },
+        );
+        return page(
+            &state,
+            ctx,
+            &user,
+            NewForm::default(),
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let mut tx = state.pool.begin().await?;
+    for &id in &ids {
+        if db::follow_ups::find_own(&mut *tx, user.id, id)
+            .await?
+            .is_none()
+        {
+            return Err(AppError::NotFound);
+        }
+        service::complete(&mut tx, user.id, id).await?;
+    }
+    tx.commit().await?;
+    let message = match ids.len() {
+        1 => "Done: 1 follow-up.".to_string(),
+        n => format!("Done: {n} follow-ups."),
+    };
+    Ok(redirect_with_flash(
+        "/follow-ups",
+        FlashKind::Success,
+        &message,
     ))
 }
 

@@ -12,10 +12,11 @@ use time::{Date, Duration};
 use uuid::Uuid;
 
 use crate::accounts::model::User;
+use crate::asks::model::AskId;
 use crate::asks::model::CHANNELS;
 use crate::asks::service::{AskForm, FOLLOW_UP_AFTER_DAYS, NotLogged};
 use crate::db;
-use crate::db::asks::Introduction;
+use crate::db::asks::{Ask, Introduction};
 use crate::db::coaching::Note;
 use crate::db::contacts::Choice;
 use crate::followups::{Groups, groups_for};
@@ -45,6 +46,8 @@ struct WeekPage {
     introductions: Vec<Introduction>,
     coaching: Option<Note>,
     channels: [(&'static str, &'static str); 7],
+    /// The ask just logged from this page, confirmed above an empty form for the next one.
+    logged: Option<Ask>,
 }
 
 impl WeekPage {
@@ -57,11 +60,19 @@ impl WeekPage {
     }
 }
 
+/// `/?logged=ID`: the ask the quick form just logged.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct WeekQuery {
+    logged: String,
+}
+
 /// Sends a fresh installation to setup and a visitor to the login form.
 async fn show_week(
     State(state): State<AppState>,
     auth: AuthSession,
     ctx: PageContext,
+    Query(query): Query<WeekQuery>,
 ) -> AppResult<Response> {
     let Some(user) = auth.user else {
         let to = if db::users::any_exist(&state.pool).await? {
@@ -71,15 +82,17 @@ async fn show_week(
         };
         return Ok(Redirect::to(to).into_response());
     };
-    week_page(
-        &state,
-        ctx,
-        &user,
-        AskForm::default(),
-        NotLogged::default(),
-        StatusCode::OK,
-    )
-    .await
+    // Only the rep's own ask is confirmed; any other id is ignored.
+    let logged = match query.logged.trim().parse().map(AskId) {
+        Ok(id) => db::asks::find_visible(&state.pool, user.id, id)
+            .await?
+            .filter(|ask| ask.rep_id == user.id),
+        Err(_) => None,
+    };
+    let mut page =
+        week_page_with(&state, ctx, &user, AskForm::default(), NotLogged::default()).await?;
+    page.logged = logged;
+    render(StatusCode::OK, &page)
 }
 
 /// Renders My week, with the quick form as given (blank, or sent back with its problems).
@@ -87,10 +100,21 @@ pub async fn week_page(
     state: &AppState,
     ctx: PageContext,
     user: &User,
-    mut form: AskForm,
+    form: AskForm,
     not_logged: NotLogged,
     status: StatusCode,
 ) -> AppResult<Response> {
+    let page = week_page_with(state, ctx, user, form, not_logged).await?;
+    render(status, &page)
+}
+
+async fn week_page_with(
+    state: &AppState,
+    ctx: PageContext,
+    user: &User,
+    mut form: AskForm,
+    not_logged: NotLogged,
+) -> AppResult<WeekPage> {
     let (groups, today) = groups_for(state, user).await?;
     if form.submission_id.is_empty() {
         form.submission_id = Uuid::new_v4().to_string();
@@ -122,8 +146,9 @@ pub async fn week_page(
         introductions,
         coaching,
         channels: CHANNELS,
+        logged: None,
     };
-    render(status, &page)
+    Ok(page)
 }
 
 /// What the type-ahead sends: the field being typed in.

@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 
 use crate::common::TestApp;
-use crate::common::http::input_value;
+use crate::common::http::{input_value, logged_ask_id};
 
 /// Logs an ask through My week's quick form; returns the ask's id.
 pub async fn log_ask(app: &TestApp, source: &str, target: &str, reason: &str) -> i64 {
@@ -21,8 +21,12 @@ pub async fn log_ask(app: &TestApp, source: &str, target: &str, reason: &str) ->
         )
         .await;
     res.assert_status(StatusCode::SEE_OTHER);
-    app.get(res.location()).await.assert_status(StatusCode::OK);
-    res.location().trim_start_matches("/asks/").parse().unwrap()
+    let id = logged_ask_id(res.location());
+    app.get(res.location())
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains(&format!("href=\"/asks/{id}\""));
+    id
 }
 
 pub async fn record(
@@ -735,5 +739,72 @@ async fn thanking_the_source_through_its_follow_up_ticks_thanked_on_the_ask_once
         !open_follow_ups(&app, ask)
             .await
             .contains(&"update_source".to_string())
+    );
+}
+
+#[tokio::test]
+async fn several_follow_ups_are_marked_done_at_once_and_a_foreign_one_spoils_none() {
+    let app = TestApp::spawn().await;
+    let other = app.new_client();
+    other.login_as_new("other@example.com", "rep", None).await;
+    let foreign_ask = log_ask(&other, "Olga Source", "Their CTO", "Knows the team").await;
+    app.login_as_new("rep@example.com", "rep", None).await;
+    let mut asks = Vec::new();
+    for name in ["Ann", "Ben", "Cat"] {
+        asks.push(log_ask(&app, &format!("{name} Source"), "A prospect", "Growth").await);
+    }
+    let follow_up = |ask: i64| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("select follow_up_id from follow_ups where ask_id = $1")
+                .bind(ask)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let (a, b, c) = (
+        follow_up(asks[0]).await.to_string(),
+        follow_up(asks[1]).await.to_string(),
+        follow_up(asks[2]).await.to_string(),
+    );
+    let foreign = follow_up(foreign_ask).await.to_string();
+    let page = app.get("/follow-ups").await;
+    page.assert_contains(&format!("name=\"id\" value=\"{a}\" form=\"bulk-done\""))
+        .assert_contains("Follow up with Ann Source about an introduction to A prospect");
+
+    let open = || app.count("select count(*) from follow_ups where done_at is null");
+    app.post_form("/follow-ups/done", &[])
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("Tick the follow-ups you have done first.");
+    app.post_form("/follow-ups/done", &[("id", &a), ("id", &foreign)])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    app.post_form("/follow-ups/done", &[("id", &a), ("id", "x1")])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    assert_eq!(open().await, 4, "a refused selection changes nothing");
+
+    let res = app
+        .post_form("/follow-ups/done", &[("id", &a), ("id", &b), ("id", &a)])
+        .await;
+    res.assert_status(StatusCode::SEE_OTHER);
+    app.get(res.location())
+        .await
+        .assert_contains("Done: 2 follow-ups.");
+    assert_eq!(open().await, 2);
+    let still_open: i64 = sqlx::query_scalar(
+        "select count(*) from follow_ups where follow_up_id = $1::text::int8 and done_at is null",
+    )
+    .bind(&c)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(still_open, 1);
+    assert_eq!(
+        app.count("select count(*) from audit_log where entity = 'follow_up' and action = 'done'")
+            .await,
+        2
     );
 }

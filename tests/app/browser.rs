@@ -180,6 +180,25 @@ async fn a_rep_logs_an_ask_records_the_introduction_and_thanks_the_source() {
     browser
         .submit("form[action='/asks'] button[type=submit]")
         .await;
+    // Back on My week to log the next one: the ask is named and linked, the form is empty and
+    // the cursor is in its first field.
+    assert!(client.title().await.unwrap().starts_with("My week"));
+    assert!(
+        browser
+            .text("#logged")
+            .await
+            .contains("Logged: Dana Client → CFO of a logistics firm in Munich")
+    );
+    assert_eq!(browser.value("#source").await, "");
+    assert_eq!(
+        client
+            .execute("return document.activeElement.id", vec![])
+            .await
+            .unwrap(),
+        "source"
+    );
+    let link = client.find(Locator::Css("#logged a")).await.unwrap();
+    browser.click_and_wait(link).await;
     assert!(
         client
             .title()
@@ -187,7 +206,6 @@ async fn a_rep_logs_an_ask_records_the_introduction_and_thanks_the_source() {
             .unwrap()
             .starts_with("Ask of Dana Client")
     );
-    assert!(browser.text(".flash").await.contains("Ask logged"));
 
     assert_eq!(
         browser.value("#kind").await,

@@ -538,11 +538,7 @@ async fn the_rollups_follow_every_write_and_match_a_rebuild_from_the_asks() {
         )
         .await;
     logged.assert_status(StatusCode::SEE_OTHER);
-    let id: i64 = logged
-        .location()
-        .trim_start_matches("/asks/")
-        .parse()
-        .unwrap();
+    let id = crate::common::http::logged_ask_id(logged.location());
     for kind in ["introduced", "source_thanked", "meeting_held"] {
         app.get(&format!("/asks/{id}")).await;
         app.post_form(&format!("/asks/{id}/events"), &[("kind", kind)])

@@ -241,6 +241,16 @@ pub fn input_value(html: &str, name: &str) -> Option<String> {
     Some(html[start..end].to_string())
 }
 
+/// The id of the ask a quick log just logged, from where it sent the browser
+/// (`/?logged=ID`: back to My week, to log the next one).
+pub fn logged_ask_id(location: &str) -> i64 {
+    location
+        .strip_prefix("/?logged=")
+        .and_then(|rest| rest.split('#').next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("not a logged ask's location: {location}"))
+}
+
 /// The CSRF token of the first form in a page.
 pub fn csrf_token_in(html: &str) -> Option<String> {
     let marker = "name=\"csrf_token\" value=\"";
