@@ -359,3 +359,94 @@ async fn a_manager_reads_the_demo_dashboard_filters_to_a_rep_and_coaches_them() 
     browser.screenshot("week-with-coaching").await;
     browser.close().await;
 }
+
+/// axe-core's script (npm `axe-core`): `WARMLINE_AXE_JS`, which `.ci/run` sets. Without it
+/// the accessibility test says it skipped, except on CI.
+fn axe_script() -> Option<String> {
+    let path = std::env::var_os("WARMLINE_AXE_JS");
+    let script = path.as_ref().and_then(|p| std::fs::read_to_string(p).ok());
+    if script.is_none() {
+        let message = "the accessibility test needs axe-core: set WARMLINE_AXE_JS to its axe.min.js (npm install axe-core)";
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
+        eprintln!("SKIPPED: {message}");
+    }
+    script
+}
+
+#[tokio::test]
+async fn every_page_has_no_serious_accessibility_violation_on_a_phone_or_a_desktop() {
+    let Some(axe) = axe_script() else {
+        return;
+    };
+    let Some(browser) = Browser::start_server_and_browser().await else {
+        return;
+    };
+    let pool = browser.app.pool.clone();
+    let today = time::OffsetDateTime::now_utc().date();
+    warmline::demo::load(&pool, today)
+        .await
+        .unwrap()
+        .expect("an empty database");
+    let (sam_id, ask, contact): (i64, i64, i64) = sqlx::query_as(
+        "select u.user_id,
+                (select min(ask_id) from referral_asks where rep_id = u.user_id),
+                (select min(contact_id) from contacts where owner_id = u.user_id)
+         from users u where u.email = 'sam@demo.warmline.example'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let rep_pages = vec![
+        "/".to_string(),
+        "/asks".into(),
+        format!("/asks/{ask}"),
+        "/follow-ups".into(),
+        "/contacts".into(),
+        format!("/contacts/{contact}"),
+        "/contacts/new".into(),
+        "/contacts/import".into(),
+        "/contacts/duplicates".into(),
+        "/notifications".into(),
+        "/settings".into(),
+    ];
+    let manager_pages = vec![
+        "/dashboard".to_string(),
+        "/team".into(),
+        format!("/team/{sam_id}"),
+    ];
+    let admin_pages = vec!["/team".to_string(), "/webhooks".into()];
+    let client = &browser.client;
+    let run = "const done = arguments[arguments.length - 1];
+        axe.run(document, { resultTypes: ['violations'] })
+          .then(r => done(r.violations
+            .filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))))
+          .catch(e => done(['axe failed: ' + e]));";
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (email, pages) in [
+        ("sam@demo.warmline.example", rep_pages),
+        ("mara@demo.warmline.example", manager_pages),
+        ("ada@demo.warmline.example", admin_pages),
+    ] {
+        client.delete_all_cookies().await.unwrap();
+        browser.login(email, warmline::demo::PASSWORD).await;
+        for (width, height) in [(375, 812), (1280, 900)] {
+            browser.resize(width, height).await;
+            for page in &pages {
+                client.goto(&browser.url(page)).await.unwrap();
+                let title = client.title().await.unwrap();
+                assert!(!title.starts_with("Not Found"), "{page}: {title}");
+                client.execute(&axe, vec![]).await.unwrap();
+                let found = client.execute_async(run, vec![]).await.unwrap();
+                for violation in found.as_array().unwrap() {
+                    problems.push(format!("{email} {page} at {width} px: {violation}"));
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 2 * (11 + 3 + 2));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    browser.close().await;
+}
