@@ -317,8 +317,9 @@ async fn load_rep(
         );
         let cadence: Option<i32> = (kind == "referral_source" || kind == "client").then_some(90);
         let id: i64 = sqlx::query_scalar(
-            "insert into contacts (owner_id, name, email, company, title, kind, strength, touch_cadence_days, last_touch_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, now() - make_interval(days => $9)) returning contact_id",
+            "insert into contacts (owner_id, name, email, company, title, kind, strength, touch_cadence_days, last_touch_at, created_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, now() - make_interval(days => $9), now() - interval '210 days')
+             returning contact_id",
         )
         .bind(rep)
         .bind(format!("{first} {last}"))
@@ -537,7 +538,7 @@ async fn ask(
     for (kind, title, due_on, done) in owed {
         sqlx::query(
             "insert into follow_ups (owner_id, kind, title, ask_id, contact_id, due_on, done_at, created_by)
-             values ($1, $2, $3, $4, $5, $6, case when $7 then $6::timestamptz + interval '10 hours' end, $1)",
+             values ($1, $2, $3, $4, $5, $6, case when $7 then least($6::timestamptz + interval '10 hours', now()) end, $1)",
         )
         .bind(rep)
         .bind(kind)

@@ -303,7 +303,18 @@ struct ContactPage {
     related: Vec<Related>,
     introducers: Vec<Introducer>,
     is_owner: bool,
+    history: Vec<db::contacts::HistoryRow>,
 }
+
+impl ContactPage {
+    /// How an event of the history reads.
+    fn event_label(kind: &str) -> &'static str {
+        crate::asks::model::EventKind::parse(kind).map_or("Event", |k| k.label())
+    }
+}
+
+/// Lines of history a contact's page shows.
+const HISTORY_LINES: i64 = 100;
 
 async fn show_contact(
     State(state): State<AppState>,
@@ -316,6 +327,7 @@ async fn show_contact(
     let introducers =
         db::contacts::who_can_introduce(&state.pool, user.id, contact.contact_id).await?;
     let is_owner = contact.owner_id == user.id;
+    let history = db::contacts::history(&state.pool, contact.contact_id, HISTORY_LINES).await?;
     render(
         StatusCode::OK,
         &ContactPage {
@@ -324,6 +336,7 @@ async fn show_contact(
             related,
             introducers,
             is_owner,
+            history,
         },
     )
 }

@@ -888,3 +888,74 @@ pub async fn merge(
     .await?;
     Ok(old)
 }
+
+/// One line of a contact's history.
+#[derive(Debug, Clone)]
+pub struct HistoryRow {
+    /// `asked_source`, `asked_target`, `event`, `follow_up`, `linked` or `added`.
+    pub kind: String,
+    pub on: time::Date,
+    pub ask_id: Option<i64>,
+    pub source_name: Option<String>,
+    pub target_label: Option<String>,
+    /// The event's kind, for `event`.
+    pub event_kind: Option<String>,
+    pub note: Option<String>,
+    /// The follow-up's title, or the linked contact's name.
+    pub title: Option<String>,
+    pub done: bool,
+    pub other_contact_id: Option<i64>,
+}
+
+/// Everything that happened with a contact, newest first (at most `limit` lines): the asks
+/// where they were the source or the target and those asks' events, follow-ups about them,
+/// the people linked to them, and when they were added.
+pub async fn history(
+    db: impl PgExecutor<'_>,
+    contact: ContactId,
+    limit: i64,
+) -> sqlx::Result<Vec<HistoryRow>> {
+    sqlx::query_as!(
+        HistoryRow,
+        r#"with asks as (
+               select a.ask_id, a.asked_on, a.created_at, s.name as source_name,
+                      coalesce(t.name, a.target_description, '') as target_label,
+                      (a.source_contact_id = $1) as as_source
+               from referral_asks a
+               join contacts s on s.contact_id = a.source_contact_id
+               left join contacts t on t.contact_id = a.target_contact_id
+               where a.source_contact_id = $1 or a.target_contact_id = $1
+           ), lines as (
+               select case when as_source then 'asked_source' else 'asked_target' end as kind,
+                      asked_on as on_date, created_at as at, ask_id, source_name, target_label,
+                      null::text as event_kind, null::text as note, null::text as title, false as done,
+                      null::int8 as other_contact_id
+               from asks
+               union all
+               select 'event', e.occurred_on, e.created_at, e.ask_id, a.source_name, a.target_label,
+                      e.kind, nullif(e.note, ''), null, false, null
+               from ask_events e join asks a on a.ask_id = e.ask_id
+               union all
+               select 'follow_up', coalesce(f.done_at::date, f.due_on), coalesce(f.done_at, f.created_at),
+                      f.ask_id, null, null, null, null, f.title, f.done_at is not null, null
+               from follow_ups f where f.contact_id = $1
+               union all
+               select 'linked', r.created_at::date, r.created_at, null, null, null, null, nullif(r.notes, ''),
+                      o.name, false, o.contact_id
+               from relationships r
+               join contacts o on o.contact_id = case when r.from_contact_id = $1 then r.to_contact_id
+                                                      else r.from_contact_id end
+               where r.from_contact_id = $1 or r.to_contact_id = $1
+               union all
+               select 'added', c.created_at::date, c.created_at, null, null, null, null, null, null, false, null
+               from contacts c where c.contact_id = $1
+           )
+           select kind as "kind!", on_date as "on!", ask_id, source_name, target_label, event_kind,
+                  note, title, done as "done!", other_contact_id
+           from lines order by on_date desc, at desc limit $2"#,
+        contact as ContactId,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}

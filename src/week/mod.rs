@@ -15,6 +15,7 @@ use crate::accounts::model::User;
 use crate::asks::model::AskId;
 use crate::asks::model::CHANNELS;
 use crate::asks::service::{AskForm, FOLLOW_UP_AFTER_DAYS, NotLogged};
+use crate::contacts::model::ContactId;
 use crate::db;
 use crate::db::asks::{Ask, Introduction};
 use crate::db::coaching::Note;
@@ -60,11 +61,14 @@ impl WeekPage {
     }
 }
 
-/// `/?logged=ID`: the ask the quick form just logged.
+/// `/?logged=ID`: the ask the quick form just logged; `/?via=ID&to=ID`: an introduction to
+/// ask for, from a contact's "who can introduce me" (the form comes filled in).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct WeekQuery {
     logged: String,
+    via: String,
+    to: String,
 }
 
 /// Sends a fresh installation to setup and a visitor to the login form.
@@ -89,10 +93,26 @@ async fn show_week(
             .filter(|ask| ask.rep_id == user.id),
         Err(_) => None,
     };
-    let mut page =
-        week_page_with(&state, ctx, &user, AskForm::default(), NotLogged::default()).await?;
+    // Only the rep's own contacts fill the form in; any other id is ignored.
+    let form = AskForm {
+        source: own_contact_name(&state, &user, &query.via).await?,
+        target: own_contact_name(&state, &user, &query.to).await?,
+        ..AskForm::default()
+    };
+    let mut page = week_page_with(&state, ctx, &user, form, NotLogged::default()).await?;
     page.logged = logged;
     render(StatusCode::OK, &page)
+}
+
+/// The name of one of the user's own contacts, by id as typed; empty for anything else.
+async fn own_contact_name(state: &AppState, user: &User, id: &str) -> AppResult<String> {
+    let Ok(id) = id.trim().parse().map(ContactId) else {
+        return Ok(String::new());
+    };
+    Ok(db::contacts::own_choice(&state.pool, user.id, id)
+        .await?
+        .map(|c| c.name)
+        .unwrap_or_default())
 }
 
 /// Renders My week, with the quick form as given (blank, or sent back with its problems).

@@ -966,3 +966,90 @@ async fn vcards_from_android_apple_and_rfc_6350_import_field_by_field() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_contacts_page_tells_its_history_and_starts_an_ask_through_someone_who_knows_them() {
+    let app = TestApp::spawn().await;
+    app.login_as_new("rep@example.com", "rep", None).await;
+    let hugo = add_contact(&app, &[("name", "Hugo Lund"), ("kind", "client")]).await;
+    let petra = add_contact(&app, &[("name", "Petra Krause"), ("kind", "prospect")]).await;
+    app.post_form(
+        &format!("/contacts/{hugo}/relationships"),
+        &[
+            ("other_id", &petra.to_string()),
+            ("kind", "worked_with"),
+            ("strength", "4"),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+
+    // "Ask Hugo for an intro" on Petra's page opens the quick log filled in.
+    let page = app.get(&format!("/contacts/{petra}")).await;
+    page.assert_contains(&format!(
+        "href=\"/?via={hugo}&amp;to={petra}#log\">Ask Hugo Lund for an intro"
+    ));
+    let week = app.get(&format!("/?via={hugo}&to={petra}")).await;
+    week.assert_status(StatusCode::OK)
+        .assert_contains("name=\"source\" type=\"text\" value=\"Hugo Lund\"")
+        .assert_contains("name=\"target\" type=\"text\" value=\"Petra Krause\"");
+    let submission = crate::common::http::input_value(&week.body, "submission_id").unwrap();
+    let res = app
+        .post_form(
+            "/asks",
+            &[
+                ("source", "Hugo Lund"),
+                ("target", "Petra Krause"),
+                ("reason", "They worked together at Contoso"),
+                ("submission_id", &submission),
+            ],
+        )
+        .await;
+    res.assert_status(StatusCode::SEE_OTHER);
+    let ask = crate::common::http::logged_ask_id(res.location());
+    app.get(&format!("/asks/{ask}")).await;
+    app.post_form(
+        &format!("/asks/{ask}/events"),
+        &[("kind", "introduced"), ("note", "Lunch on Friday")],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+
+    // Hugo's history: the ask he was asked, what came of it, what is owed him, the link.
+    let history = |html: &str| html[html.find("id=\"history\"").unwrap()..].to_string();
+    let hugo_page = history(&app.get(&format!("/contacts/{hugo}")).await.body);
+    for line in [
+        "Asked for an introduction to Petra Krause",
+        "Introduced</a>",
+        "Hugo Lund → Petra Krause",
+        "Lunch on Friday",
+        "Due: Thank Hugo Lund for the introduction to Petra Krause",
+        "Linked to <a href=\"/contacts/",
+        "Added to Warmline",
+    ] {
+        assert!(hugo_page.contains(line), "{line} missing from {hugo_page}");
+    }
+    assert!(
+        hugo_page.find("Introduced</a>").unwrap() < hugo_page.find("Added to Warmline").unwrap(),
+        "newest first"
+    );
+    // Petra's: she was the target.
+    let petra_page = history(&app.get(&format!("/contacts/{petra}")).await.body);
+    assert!(
+        petra_page.contains("Hugo Lund was asked to introduce them"),
+        "{petra_page}"
+    );
+    assert!(
+        petra_page.contains("Due: Contact Petra Krause"),
+        "{petra_page}"
+    );
+
+    // Someone else's contacts fill nothing in.
+    let other = app.new_client();
+    other.login_as_new("other@example.com", "rep", None).await;
+    other
+        .get(&format!("/?via={hugo}&to={petra}"))
+        .await
+        .assert_contains("name=\"source\" type=\"text\" value=\"\"")
+        .assert_lacks("Hugo Lund");
+}
