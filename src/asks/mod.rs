@@ -175,6 +175,24 @@ impl AskPage {
     fn path(&self) -> String {
         format!("/asks/{}", self.ask.ask_id)
     }
+
+    /// The stage bar: where the ask is along the flow.
+    fn steps(&self) -> Vec<(Stage, model::Step)> {
+        model::stage_steps(self.ask.stage)
+    }
+
+    /// The stage moves allowed from here, each a button (a win asks for its amount).
+    fn moves(&self) -> Vec<EventKind> {
+        model::allowed_events(self.ask.stage)
+            .into_iter()
+            .filter(|kind| kind.stage().is_some())
+            .collect()
+    }
+
+    /// What the event form offers: only what may be recorded now.
+    fn choices(&self) -> Vec<EventKind> {
+        model::allowed_events(self.ask.stage)
+    }
 }
 
 /// Closing the loop with the person who made the introduction.

@@ -220,6 +220,65 @@ impl EventKind {
     }
 }
 
+/// Where a step of the stage bar stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Done,
+    Current,
+    Ahead,
+}
+
+impl Step {
+    /// A CSS class.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Done => "done",
+            Self::Current => "current",
+            Self::Ahead => "ahead",
+        }
+    }
+}
+
+/// The stage bar of an ask at `current`: the main flow up to a meeting held, then its ending
+/// (won until it has ended otherwise), each step done, current or ahead.
+pub fn stage_steps(current: Stage) -> Vec<(Stage, Step)> {
+    let flow = [
+        Stage::Asked,
+        Stage::PromisedIntro,
+        Stage::Introduced,
+        Stage::MeetingScheduled,
+        Stage::MeetingHeld,
+    ];
+    let mut steps: Vec<(Stage, Step)> = flow
+        .into_iter()
+        .map(|stage| {
+            let step = if stage == current {
+                Step::Current
+            } else if current.rank() > stage.rank() || (stage == Stage::Asked && current.is_final())
+            {
+                Step::Done
+            } else {
+                Step::Ahead
+            };
+            (stage, step)
+        })
+        .collect();
+    steps.push(if current.is_final() {
+        (current, Step::Current)
+    } else {
+        (Stage::Won, Step::Ahead)
+    });
+    steps
+}
+
+/// What may be recorded on an ask at `current`, in the event list's order.
+pub fn allowed_events(current: Stage) -> Vec<EventKind> {
+    EventKind::ALL
+        .into_iter()
+        .filter(|kind| check_move(current, *kind).is_ok())
+        .collect()
+}
+
 /// Whether `event` may be recorded on an ask at `current`; the message says why not.
 /// Thanks, updates and notes are always welcome, even after the ask has ended: that is how
 /// the loop with the source is closed.

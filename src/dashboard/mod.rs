@@ -136,6 +136,8 @@ pub struct Dashboard {
     pub leaderboard: Vec<SourceRow>,
     pub connector_load: Vec<SourceRow>,
     pub trend: Vec<WeekRow>,
+    /// Asks in the period of the same length just before.
+    pub previous_asks: i64,
 }
 
 /// Sums over the reps in scope.
@@ -160,8 +162,15 @@ pub async fn compute(pool: &PgPool, scope: Scope) -> AppResult<Dashboard> {
     let ids = ids.as_slice();
     let monday = week_start(scope.today);
     let since = monday - Duration::weeks(TREND_WEEKS - 1);
-    let (reps, found, promises, leaderboard, connector_load, coverage, overdue) = tokio::try_join!(
+    let length = scope.to - scope.from + Duration::days(1);
+    let previous = Scope {
+        from: scope.from - length,
+        to: scope.from - Duration::days(1),
+        ..scope
+    };
+    let (reps, before, found, promises, leaderboard, connector_load, coverage, overdue) = tokio::try_join!(
         db::metrics::rep_stats(pool, ids, scope),
+        db::metrics::rep_stats(pool, ids, previous),
         db::metrics::weekly_trend(pool, ids, since),
         db::metrics::promises_kept(pool, ids, scope),
         db::metrics::source_leaderboard(pool, ids, scope, 10),
@@ -215,6 +224,7 @@ pub async fn compute(pool: &PgPool, scope: Scope) -> AppResult<Dashboard> {
         trend,
         reps,
         totals,
+        previous_asks: before.iter().map(|r| r.asks).sum(),
     })
 }
 
@@ -251,8 +261,31 @@ pub fn weeks_left_in_year(today: Date) -> f64 {
 }
 
 impl Dashboard {
+    /// The share of the period's target the asks should have reached by today: all of it once
+    /// the period is over, a prorated part while it runs.
+    fn target_so_far(&self) -> f64 {
+        let s = &self.scope;
+        let days = ((s.to - s.from).whole_days() + 1) as f64;
+        let elapsed = ((s.today.min(s.to) - s.from).whole_days() + 1).clamp(0, days as i64) as f64;
+        self.totals.target * elapsed / days
+    }
+
+    /// Whether the asks keep pace with the target (prorated while the period runs).
+    pub fn on_track(&self) -> bool {
+        self.totals.asks as f64 >= self.target_so_far().floor()
+    }
+
+    /// The asks against the previous period of the same length: `+12` or `−3` (`±0`).
+    pub fn asks_change(&self) -> String {
+        match self.totals.asks - self.previous_asks {
+            0 => "±0".into(),
+            n if n > 0 => format!("+{n}"),
+            n => format!("−{}", n.unsigned_abs()),
+        }
+    }
+
     /// The funnel chart.
-    pub fn funnel_svg(&self) -> String {
+    pub fn funnel_chart(&self) -> String {
         let t = &self.totals;
         charts::funnel(&[
             ("Asks", t.asks),
@@ -262,14 +295,21 @@ impl Dashboard {
         ])
     }
 
-    /// The 12-week trend chart.
-    pub fn trend_svg(&self) -> String {
+    /// The 12-week trend chart; the week of today is drawn as under way.
+    pub fn trend_chart(&self) -> String {
         let weeks: Vec<_> = self
             .trend
             .iter()
             .map(|w| (w.week, w.asks, w.intros))
             .collect();
-        charts::trend(&weeks)
+        charts::trend(&weeks, self.trend_partial())
+    }
+
+    /// Whether the trend's last week is still under way.
+    pub fn trend_partial(&self) -> bool {
+        self.trend.last().is_some_and(|w| {
+            w.week <= self.scope.today && self.scope.today < w.week + time::Duration::days(6)
+        })
     }
 
     /// The list of asks behind a number: `/asks` with the same period and rep.

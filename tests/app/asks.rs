@@ -808,3 +808,71 @@ async fn several_follow_ups_are_marked_done_at_once_and_a_foreign_one_spoils_non
         2
     );
 }
+
+/// The values of the event form's options on an ask's page.
+fn offered_events(html: &str) -> Vec<String> {
+    let select = &html[html.find("<select id=\"kind\"").unwrap()..];
+    let select = &select[..select.find("</select>").unwrap()];
+    select
+        .split("<option value=\"")
+        .skip(1)
+        .map(|o| o[..o.find('"').unwrap()].to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_ask_page_shows_its_stage_and_offers_only_the_moves_allowed_from_there() {
+    let app = TestApp::spawn().await;
+    app.login_as_new("rep@example.com", "rep", None).await;
+    let ask = log_ask(&app, "Sam Source", "Tia Target", "Growth").await;
+    let page = app.get(&format!("/asks/{ask}")).await;
+    page.assert_contains("<li class=\"current \" aria-current=\"step\">Asked</li>")
+        .assert_contains("<li class=\"ahead ok\">Won</li>")
+        .assert_contains(
+            "value=\"introduced\" class=\"secondary small-button\">Introduced</button>",
+        )
+        .assert_contains("value=\"declined\" class=\"secondary small-button\"")
+        .assert_lacks("value=\"meeting_held\" class=\"secondary small-button\"")
+        .assert_lacks("Won…");
+    let offered = offered_events(&page.body);
+    assert!(offered.contains(&"introduced".to_string()) && offered.contains(&"note".to_string()));
+    assert!(
+        !offered.contains(&"won".to_string()) && !offered.contains(&"meeting_held".to_string())
+    );
+
+    // One click on a move records it, dated today.
+    app.post_form(&format!("/asks/{ask}/events"), &[("kind", "introduced")])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(stage(&app, ask).await, "introduced");
+    let page = app.get(&format!("/asks/{ask}")).await;
+    page.assert_contains("<li class=\"done \">Asked</li>")
+        .assert_contains("<li class=\"current warn\" aria-current=\"step\">Introduced</li>")
+        .assert_contains("Won…")
+        .assert_contains("value=\"lost\" class=\"secondary small-button\"")
+        .assert_lacks("value=\"declined\" class=\"secondary small-button\"");
+    let offered = offered_events(&page.body);
+    assert!(offered.contains(&"won".to_string()));
+    assert!(
+        !offered.contains(&"declined".to_string())
+            && !offered.contains(&"promised_intro".to_string())
+    );
+
+    // A win needs its amount; then the ask has ended and only the loop with the source is left.
+    app.post_form(&format!("/asks/{ask}/events"), &[("kind", "won")])
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    app.post_form(
+        &format!("/asks/{ask}/events"),
+        &[("kind", "won"), ("amount", "12,500")],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    let page = app.get(&format!("/asks/{ask}")).await;
+    page.assert_contains("<li class=\"current ok\" aria-current=\"step\">Won</li>")
+        .assert_lacks("id=\"moves\"");
+    assert_eq!(
+        offered_events(&page.body),
+        ["source_thanked", "source_updated", "note"]
+    );
+}

@@ -212,9 +212,7 @@ async fn a_rep_logs_an_ask_records_the_introduction_and_thanks_the_source() {
         "introduced",
         "the likely next step is preselected"
     );
-    browser
-        .submit("form[action*='/events'] button[type=submit]")
-        .await;
+    browser.submit("form.event-form button[type=submit]").await;
     assert!(
         browser
             .text(".flash")
@@ -268,12 +266,15 @@ async fn a_manager_reads_the_demo_dashboard_filters_to_a_rep_and_coaches_them() 
     client.goto(&browser.url("/dashboard")).await.unwrap();
     assert_eq!(client.title().await.unwrap(), "Dashboard · Warmline");
     assert!(
-        client.find(Locator::Css("svg.funnel rect")).await.is_ok(),
+        client
+            .find(Locator::Css("ol.funnel progress"))
+            .await
+            .is_ok(),
         "the funnel chart is drawn"
     );
     assert!(
         client
-            .find(Locator::Css("svg.trend polyline"))
+            .find(Locator::Css(".trend svg polyline"))
             .await
             .is_ok(),
         "the trend chart is drawn"
@@ -284,7 +285,45 @@ async fn a_manager_reads_the_demo_dashboard_filters_to_a_rep_and_coaches_them() 
         "Mara sees her own team only: {reps}"
     );
     browser.screenshot("dashboard").await;
-    browser.resize(375, 812).await;
+    // Chart text stays readable at both widths: no word or number under 12 px.
+    let smallest_chart_text =
+        "return Math.min(...[...document.querySelectorAll('.chart, .chart *')]
+        .filter(e => [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+        .map(e => parseFloat(getComputedStyle(e).fontSize)));";
+    for (width, height) in [(1280, 900), (375, 812)] {
+        browser.resize(width, height).await;
+        let smallest = client.execute(smallest_chart_text, vec![]).await.unwrap();
+        assert!(
+            smallest.as_f64().unwrap() >= 12.0,
+            "chart text of {smallest} px at {width} px"
+        );
+    }
+    // Each rate's definition shows on keyboard focus.
+    let definition = client
+        .find(Locator::Css(
+            ".definition[aria-describedby='def-intro-rate']",
+        ))
+        .await
+        .unwrap();
+    assert!(
+        !client
+            .find(Locator::Id("def-intro-rate"))
+            .await
+            .unwrap()
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    client
+        .execute(
+            "arguments[0].focus();",
+            vec![serde_json::to_value(&definition).unwrap()],
+        )
+        .await
+        .unwrap();
+    let tip = client.find(Locator::Id("def-intro-rate")).await.unwrap();
+    assert!(tip.is_displayed().await.unwrap());
+    assert!(tip.text().await.unwrap().contains("settled"));
     browser.screenshot("dashboard-375").await;
     browser.resize(1280, 900).await;
 
@@ -309,6 +348,11 @@ async fn a_manager_reads_the_demo_dashboard_filters_to_a_rep_and_coaches_them() 
         .click_and_wait(client.find(Locator::LinkText("Rita Rep")).await.unwrap())
         .await;
     assert!(client.title().await.unwrap().starts_with("Rita Rep"));
+    let scorecard = browser.text("main").await;
+    assert!(
+        !scorecard.contains("Weekly-active reps"),
+        "a rep's scorecard shows the rep's own figures only"
+    );
     browser
         .fill("#diagnosis", "Strong asks, but sources are rarely thanked.")
         .await;
@@ -374,7 +418,7 @@ fn axe_script() -> Option<String> {
 }
 
 #[tokio::test]
-async fn every_page_has_no_serious_accessibility_violation_on_a_phone_or_a_desktop() {
+async fn every_page_is_accessible_and_fits_the_screen_on_a_phone_and_a_desktop() {
     let Some(axe) = axe_script() else {
         return;
     };
@@ -441,6 +485,21 @@ async fn every_page_has_no_serious_accessibility_violation_on_a_phone_or_a_deskt
                 let found = client.execute_async(run, vec![]).await.unwrap();
                 for violation in found.as_array().unwrap() {
                     problems.push(format!("{email} {page} at {width} px: {violation}"));
+                }
+                // Nothing hidden off to the side: neither the page nor a table scrolls sideways.
+                let sideways = client
+                    .execute(
+                        "const wide = e => e.scrollWidth > e.clientWidth + 1;
+                         return [document.documentElement, ...document.querySelectorAll('.table-wrap')]
+                           .filter(wide).map(e => e.className || e.tagName);",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                if sideways.as_array().is_some_and(|a| !a.is_empty()) {
+                    problems.push(format!(
+                        "{email} {page} at {width} px scrolls sideways: {sideways}"
+                    ));
                 }
                 checked += 1;
             }

@@ -285,6 +285,9 @@ async fn every_metric_matches_hand_computed_values() {
         7,
         "the 12-week trend includes the ask 40 days ago"
     );
+    assert_eq!(d.previous_asks, 1, "the ask 40 days ago is in the 4 weeks before");
+    assert_eq!(d.asks_change(), format!("+{}", t.asks - 1));
+    assert!(!d.on_track(), "{} asks against a target of 40", t.asks);
 }
 
 #[tokio::test]
@@ -315,8 +318,8 @@ async fn a_manager_never_sees_another_subtrees_numbers_and_filters_narrow_them()
         .assert_contains("Ron Rep")
         .assert_lacks("Ruth Rival")
         .assert_lacks("Rival Source")
-        .assert_contains("<svg class=\"chart funnel\"")
-        .assert_contains("<svg class=\"chart trend\"")
+        .assert_contains("<ol class=\"chart funnel\">")
+        .assert_contains("<div class=\"chart trend\">")
         .assert_contains("75%");
     app.get(&format!("/dashboard?rep={}", o.r3))
         .await
