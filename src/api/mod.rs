@@ -151,7 +151,7 @@ async fn delete_webhook(
     Path(id): Path<i64>,
 ) -> AppResult<StatusCode> {
     admin_only(&user)?;
-    if webhooks::delete(&state.pool, &user, id).await? {
+    if webhooks::change(&state.pool, &user, id, webhooks::Change::Delete).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::NotFound)

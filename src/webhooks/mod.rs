@@ -160,31 +160,24 @@ pub async fn create(pool: &PgPool, admin: &User, new: &NewEndpoint) -> sqlx::Res
     })
 }
 
-/// Deletes an endpoint and its undelivered messages, with an audit row; false when there is
-/// no such endpoint.
-pub async fn delete(pool: &PgPool, admin: &User, id: i64) -> sqlx::Result<bool> {
-    let mut tx = pool.begin().await?;
-    if !db::webhooks::delete(&mut *tx, id).await? {
-        return Ok(false);
-    }
-    db::audit::record(
-        &mut *tx,
-        Some(admin.id),
-        "webhook_endpoint",
-        id,
-        "delete",
-        json!({}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(true)
+/// A change an admin makes to an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Delete it and its undelivered messages.
+    Delete,
+    /// Enable a disabled endpoint again; its waiting messages go out at once.
+    Enable,
 }
 
-/// Enables a disabled endpoint again, with an audit row; its waiting messages go out at once.
-/// False when there is no such disabled endpoint.
-pub async fn enable(pool: &PgPool, admin: &User, id: i64) -> sqlx::Result<bool> {
+/// Makes the change `what` to endpoint `id` with an audit row, in one transaction; false when there
+/// is no such endpoint (or, to enable, no such disabled one).
+pub async fn change(pool: &PgPool, admin: &User, id: i64, what: Change) -> sqlx::Result<bool> {
     let mut tx = pool.begin().await?;
-    if !db::webhooks::enable(&mut *tx, id).await? {
+    let (changed, action) = match what {
+        Change::Delete => (db::webhooks::delete(&mut *tx, id).await?, "delete"),
+        Change::Enable => (db::webhooks::enable(&mut *tx, id).await?, "enable"),
+    };
+    if !changed {
         return Ok(false);
     }
     db::audit::record(
@@ -192,7 +185,7 @@ pub async fn enable(pool: &PgPool, admin: &User, id: i64) -> sqlx::Result<bool> 
         Some(admin.id),
         "webhook_endpoint",
         id,
-        "enable",
+        action,
         json!({}),
     )
     .await?;
@@ -338,7 +331,7 @@ async fn delete_endpoint(
     Admin(admin): Admin,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    if !delete(&state.pool, &admin, id).await? {
+    if !change(&state.pool, &admin, id, Change::Delete).await? {
         return Err(AppError::NotFound);
     }
     Ok(redirect_with_flash(
@@ -353,7 +346,7 @@ async fn enable_endpoint(
     Admin(admin): Admin,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    if !enable(&state.pool, &admin, id).await? {
+    if !change(&state.pool, &admin, id, Change::Enable).await? {
         return Err(AppError::NotFound);
     }
     Ok(redirect_with_flash(

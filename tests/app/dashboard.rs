@@ -285,7 +285,10 @@ async fn every_metric_matches_hand_computed_values() {
         7,
         "the 12-week trend includes the ask 40 days ago"
     );
-    assert_eq!(d.previous_asks, 1, "the ask 40 days ago is in the 4 weeks before");
+    assert_eq!(
+        d.previous_asks, 1,
+        "the ask 40 days ago is in the 4 weeks before"
+    );
     assert_eq!(d.asks_change(), format!("+{}", t.asks - 1));
     assert!(!d.on_track(), "{} asks against a target of 40", t.asks);
 }

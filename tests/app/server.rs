@@ -722,13 +722,12 @@ async fn command(data_dir: &Path, args: &[&str], stdin: &str) -> (bool, String, 
     crate::common::output_of(cmd, stdin).await
 }
 
-#[tokio::test]
-async fn upgrade_db_rebuilds_the_cluster_from_a_backup_keeping_the_old_one_and_explains_a_version_it_cannot_run()
- {
-    let dir = temp_dir("upgrade");
+/// A data directory whose embedded cluster (stopped) holds an admin and `contacts` contacts:
+/// the directory it lives in (removed after the test) and the data directory.
+async fn embedded_with_data(label: &str, contacts: i64) -> (PathBuf, PathBuf) {
+    let dir = temp_dir(label);
     let data = dir.join("data");
-    let cluster_dir = data.join("postgres");
-    let pg = EmbeddedPg::new(&cluster_dir).unwrap();
+    let pg = EmbeddedPg::new(&data.join("postgres")).unwrap();
     pg.stop_and_remove_after(std::process::id(), &dir).unwrap();
     let (ok, _, err) = command(
         &data,
@@ -751,12 +750,23 @@ async fn upgrade_db_rebuilds_the_cluster_from_a_backup_keeping_the_old_one_and_e
         .await
         .unwrap();
     let pool = warmline::db::connect(&pg.url("warmline"), 1).await.unwrap();
-    sqlx::query("insert into contacts (owner_id, name) select 1, 'Contact ' || i from generate_series(1, 25) i")
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "insert into contacts (owner_id, name) select 1, 'Contact ' || i from generate_series(1, $1) i",
+    )
+    .bind(contacts)
+    .execute(&pool)
+    .await
+    .unwrap();
     pool.close().await;
     pg.stop().await.unwrap();
+    (dir, data)
+}
+
+#[tokio::test]
+async fn upgrade_db_rebuilds_the_cluster_from_a_backup_keeping_the_old_one_and_explains_a_version_it_cannot_run()
+ {
+    let (_dir, data) = embedded_with_data("upgrade", 25).await;
+    let cluster_dir = data.join("postgres");
     let version = std::fs::read_to_string(cluster_dir.join("PG_VERSION"))
         .unwrap()
         .trim()
@@ -844,28 +854,8 @@ async fn upgrade_db_moves_a_cluster_to_a_newer_major_version_and_keeps_the_old_o
         return;
     };
     let next = warmline::embedded_pg::major_version_of(&next_bindir).unwrap();
-    let dir = temp_dir("upgrade-major");
-    let data = dir.join("data");
+    let (dir, data) = embedded_with_data("upgrade-major", 40).await;
     let cluster_dir = data.join("postgres");
-    let pg = EmbeddedPg::new(&cluster_dir).unwrap();
-    pg.stop_and_remove_after(std::process::id(), &dir).unwrap();
-    let (ok, _, err) = command(
-        &data,
-        &[
-            "user",
-            "add",
-            "--email",
-            "admin@example.com",
-            "--name",
-            "Ada Admin",
-            "--role",
-            "admin",
-            "--password-stdin",
-        ],
-        crate::common::PASSWORD,
-    )
-    .await;
-    assert!(ok, "{err}");
     let old = std::fs::read_to_string(cluster_dir.join("PG_VERSION"))
         .unwrap()
         .trim()
@@ -874,16 +864,6 @@ async fn upgrade_db_moves_a_cluster_to_a_newer_major_version_and_keeps_the_old_o
         old, next,
         "the newer PostgreSQL must be another major version"
     );
-    pg.start(warmline::embedded_pg::ClusterOptions::default())
-        .await
-        .unwrap();
-    let pool = warmline::db::connect(&pg.url("warmline"), 1).await.unwrap();
-    sqlx::query("insert into contacts (owner_id, name) select 1, 'Contact ' || i from generate_series(1, 40) i")
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-    pg.stop().await.unwrap();
 
     // The newer major is "installed": its pg_config comes first on PATH, as a package's would.
     let shims = dir.join("shims");
