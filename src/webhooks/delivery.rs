@@ -31,10 +31,12 @@ use crate::state::AppState;
 
 /// How long a receiver has to answer one message.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a claim on an endpoint lasts; renewed with each message.
-const LEASE_SECS: f64 = 60.0;
 /// Messages sent per claim before the endpoint is given back (and other endpoints get a turn).
-const BATCH: i64 = 50;
+const BATCH: i64 = 5;
+/// How long a claim on an endpoint lasts: longer than a whole batch of attempts that each
+/// time out, so no other process can claim the endpoint while this one still sends.
+const LEASE_SECS: f64 = 60.0;
+const _: () = assert!((BATCH as f64) * (ATTEMPT_TIMEOUT.as_secs() as f64 + 1.0) < LEASE_SECS);
 /// How often the task looks for due messages.
 const POLL: Duration = Duration::from_secs(1);
 /// The longest pause between two attempts at one message.
