@@ -442,6 +442,11 @@ async fn two_instances_on_one_database_share_sessions_and_sweep_and_mail_each_th
             .await;
         reps.push(rep);
     }
+    // The servers run on the wall clock: no quiet hours, so the digests go out at any hour.
+    sqlx::query("update users set quiet_hours_start = 0, quiet_hours_end = 0")
+        .execute(&pool)
+        .await
+        .unwrap();
     // Aged data: 60 follow-ups overdue for weeks, due for escalation to the manager.
     for (i, rep) in reps.iter().cycle().take(60).enumerate() {
         sqlx::query(
