@@ -193,6 +193,15 @@ impl AskPage {
     fn choices(&self) -> Vec<EventKind> {
         model::allowed_events(self.ask.stage)
     }
+
+    /// The first open follow-up listed after position `index`: where marking one done
+    /// comes back to without JavaScript.
+    fn open_after(&self, index: usize) -> Option<&FollowUp> {
+        self.follow_ups
+            .iter()
+            .skip(index)
+            .find(|f| f.done_at.is_none())
+    }
 }
 
 /// Closing the loop with the person who made the introduction.

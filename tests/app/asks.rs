@@ -829,7 +829,7 @@ async fn the_ask_page_shows_its_stage_and_offers_only_the_moves_allowed_from_the
     page.assert_contains("<li class=\"current \" aria-current=\"step\">Asked</li>")
         .assert_contains("<li class=\"ahead ok\">Won</li>")
         .assert_contains(
-            "value=\"introduced\" class=\"secondary small-button\">Introduced</button>",
+            "value=\"introduced\" class=\"secondary small-button\" data-undo=\"Recorded: Introduced\">Introduced</button>",
         )
         .assert_contains("value=\"declined\" class=\"secondary small-button\"")
         .assert_lacks("value=\"meeting_held\" class=\"secondary small-button\"")
@@ -875,4 +875,52 @@ async fn the_ask_page_shows_its_stage_and_offers_only_the_moves_allowed_from_the
         offered_events(&page.body),
         ["source_thanked", "source_updated", "note"]
     );
+}
+
+#[tokio::test]
+async fn without_javascript_done_and_postpone_come_back_to_the_same_place_in_the_list() {
+    let app = TestApp::spawn().await;
+    let rep = app.login_as_new("rep@example.com", "rep", None).await;
+    let mut ids = Vec::new();
+    for (days, title) in [(1, "Call Ana"), (2, "Call Ben"), (3, "Call Cy")] {
+        let id: i64 = sqlx::query_scalar(
+            "insert into follow_ups (owner_id, kind, title, due_on)
+             select $1, 'other', $2, (now() at time zone time_zone)::date + $3
+             from users where user_id = $1 returning follow_up_id",
+        )
+        .bind(rep.0)
+        .bind(title)
+        .bind(days)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        ids.push(id);
+    }
+    let [a, b, c] = ids[..] else { unreachable!() };
+    for (page, list) in [("/", "owed"), ("/follow-ups", "open")] {
+        let body = app.get(page).await.body;
+        // Done comes back to the item after it, or to the list after the last one; a postponed
+        // item is still there, so postpone comes back to it. The browser keeps the form's
+        // fragment across the redirect.
+        for expected in [
+            format!("action=\"/follow-ups/{a}/done#follow-up-{b}\""),
+            format!("action=\"/follow-ups/{b}/done#follow-up-{c}\""),
+            format!("action=\"/follow-ups/{c}/done#{list}\""),
+            format!("action=\"/follow-ups/{a}/postpone#follow-up-{a}\""),
+        ] {
+            assert!(body.contains(&expected), "{page}: {expected}");
+        }
+        assert!(body.contains(&format!("id=\"{list}\"")), "{page}");
+    }
+    let done = app
+        .post_form(
+            &format!("/follow-ups/{a}/done"),
+            &[("return_to", "/follow-ups")],
+        )
+        .await;
+    done.assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(done.location(), "/follow-ups");
+    let body = app.get("/follow-ups").await.body;
+    assert!(body.contains(&format!("id=\"follow-up-{b}\"")));
+    assert!(!body.contains(&format!("id=\"follow-up-{a}\"")));
 }

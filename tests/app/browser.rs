@@ -232,20 +232,259 @@ async fn a_rep_logs_an_ask_records_the_introduction_and_thanks_the_source() {
     browser.screenshot("week-375").await;
     browser.resize(1280, 900).await;
 
-    let done = client
+    // Done applies in place, with a moment to undo it; then the item is gone for good.
+    client
+        .execute("window.__samePage = true;", vec![])
+        .await
+        .unwrap();
+    client
         .find(Locator::XPath(
             "//li[contains(@class,'follow-up')][contains(., 'Thank Dana Client')]//form[contains(@action,'/done')]//button",
         ))
         .await
+        .unwrap()
+        .click()
+        .await
         .unwrap();
-    browser.click_and_wait(done).await;
+    wait_for(&browser, DONE_SAVED, "Done: Thank Dana Client").await;
+    assert!(!browser.text(".owed").await.contains("Thank Dana Client"));
+    assert_eq!(
+        client
+            .execute("return window.__samePage === true", vec![])
+            .await
+            .unwrap(),
+        true,
+        "no page load"
+    );
+    browser.close().await;
+}
+
+/// Adds an open follow-up for `owner`, due `days` after their today; its id.
+async fn owe(
+    browser: &Browser,
+    owner: warmline::accounts::model::UserId,
+    title: &str,
+    days: i32,
+) -> i64 {
+    sqlx::query_scalar(
+        "insert into follow_ups (owner_id, kind, title, due_on)
+         select $1, 'other', $2, (now() at time zone time_zone)::date + $3
+         from users where user_id = $1 returning follow_up_id",
+    )
+    .bind(owner.0)
+    .bind(title)
+    .bind(days)
+    .fetch_one(&browser.app.pool)
+    .await
+    .unwrap()
+}
+
+/// Clicks the button of the follow-up titled `title` whose text is `label`.
+async fn click_follow_up_button(browser: &Browser, title: &str, label: &str) {
+    let button = browser
+        .client
+        .find(Locator::XPath(&format!(
+            "//li[contains(@class,'follow-up')][contains(., '{title}')]//button[normalize-space()='{label}']"
+        )))
+        .await
+        .unwrap_or_else(|e| panic!("{title} / {label}: {e}"));
+    click_in_view(browser, button).await;
+}
+
+/// Scrolls `element` to the middle of the screen, clear of the phone's tab bar, and clicks it.
+async fn click_in_view(browser: &Browser, element: fantoccini::elements::Element) {
+    browser
+        .client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'});",
+            vec![serde_json::to_value(&element).unwrap()],
+        )
+        .await
+        .unwrap();
+    element.click().await.unwrap();
+}
+
+#[tokio::test]
+async fn done_postpone_and_stage_moves_apply_in_place_with_undo_and_nothing_is_lost() {
+    let Some(browser) = Browser::start_server_and_browser().await else {
+        return;
+    };
+    let pool = browser.app.pool.clone();
+    let rep = browser
+        .app
+        .create_user("rep@example.com", "Rita Rep", "rep", None)
+        .await;
+    let dana = owe(&browser, rep, "Call Dana about the pilot", 0).await;
+    let ben = owe(&browser, rep, "Send Ben the case study", 0).await;
+    let cy = owe(&browser, rep, "Book lunch with Cy", 1).await;
+    let open = |id: i64| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, bool>(
+                "select done_at is null from follow_ups where follow_up_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    browser.login("rep@example.com", PASSWORD).await;
+    let client = &browser.client;
+    let same_page = || async {
+        client
+            .execute("return window.__samePage === true", vec![])
+            .await
+            .unwrap()
+            == serde_json::Value::Bool(true)
+    };
+    client
+        .execute("window.__samePage = true;", vec![])
+        .await
+        .unwrap();
+
+    for (width, height) in [(375, 812), (1280, 900)] {
+        browser.resize(width, height).await;
+        // Done hides the item at once and offers Undo; Undo brings it back and nothing is sent.
+        click_follow_up_button(&browser, "Call Dana", "Done").await;
+        wait_for(&browser, WAITING, "Done: Call Dana").await;
+        let item = client
+            .find(Locator::Id(&format!("follow-up-{dana}")))
+            .await
+            .unwrap();
+        assert!(!item.is_displayed().await.unwrap());
+        assert_eq!(
+            client
+                .execute("return document.activeElement.textContent", vec![])
+                .await
+                .unwrap(),
+            "Undo",
+            "Undo takes the focus"
+        );
+        browser.screenshot(&format!("undo-done-{width}")).await;
+        client
+            .find(Locator::Css(".toast-undo"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for(&browser, DONE_SAVED, "Undone: Done: Call Dana").await;
+        assert!(item.is_displayed().await.unwrap());
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    assert!(
+        open(dana).await,
+        "an undone action never reaches the server"
+    );
+    assert!(same_page().await);
+
+    // Left alone, it is sent after a few seconds and the list is redrawn from the server.
+    click_follow_up_button(&browser, "Call Dana", "Done").await;
+    wait_for(&browser, DONE_SAVED, "Done: Call Dana about the pilot.").await;
+    assert!(!open(dana).await);
+    assert!(!browser.text(".owed").await.contains("Call Dana"));
+    assert!(browser.text(".owed").await.contains("Send Ben"));
+    assert!(same_page().await, "no page load");
+
+    // Postpone on the follow-ups list: the item moves to its new group in place.
+    client.goto(&browser.url("/follow-ups")).await.unwrap();
+    client
+        .execute("window.__samePage = true;", vec![])
+        .await
+        .unwrap();
+    click_follow_up_button(&browser, "Send Ben", "+1 day").await;
+    wait_for(&browser, DONE_SAVED, "Moved to").await;
+    let this_week = client
+        .find(Locator::XPath(
+            "//h3[starts-with(normalize-space(), 'This week')]/following-sibling::ul[1]",
+        ))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(this_week.contains("Send Ben"), "{this_week}");
+    assert!(same_page().await);
+    browser.screenshot("undo-postponed").await;
+
+    // Leaving the page while an action waits sends it rather than dropping it.
+    click_follow_up_button(&browser, "Book lunch with Cy", "Done").await;
+    wait_for(&browser, WAITING, "Done: Book lunch").await;
+    client.goto(&browser.url("/contacts")).await.unwrap();
+    let mut sent = false;
+    for _ in 0..100 {
+        if !open(cy).await {
+            sent = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(sent, "the waiting action went out as the page was left");
+    assert!(open(ben).await);
+
+    // A stage move on the ask page: Undo leaves the ask as it was; left alone it is recorded
+    // and the page redraws without a reload.
+    client.goto(&browser.url("/")).await.unwrap();
+    browser.fill("#source", "Dana Client").await;
+    browser.fill("#target", "Petra Krause").await;
+    browser.fill("#reason", "Second warehouse").await;
+    browser
+        .submit("form[action='/asks'] button[type=submit]")
+        .await;
+    let link = client.find(Locator::Css("#logged a")).await.unwrap();
+    browser.click_and_wait(link).await;
+    client
+        .execute("window.__samePage = true;", vec![])
+        .await
+        .unwrap();
+    let events = || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from ask_events")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    let before = events().await;
+    let move_button = "//div[@id='moves']//button[normalize-space()='Introduced']";
+    client
+        .find(Locator::XPath(move_button))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&browser, WAITING, "Recorded: Introduced").await;
+    browser.screenshot("undo-stage-move").await;
+    client
+        .find(Locator::Css(".toast-undo"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    assert_eq!(events().await, before);
+    client
+        .find(Locator::XPath(move_button))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&browser, DONE_SAVED, "Recorded: Introduced").await;
+    assert_eq!(events().await, before + 1);
+    assert_eq!(
+        browser.text(".stage-bar [aria-current=step]").await,
+        "Introduced"
+    );
     assert!(
         browser
-            .text(".flash")
+            .text("#ask-follow-ups")
             .await
-            .starts_with("Done: Thank Dana Client")
+            .contains("Thank Dana Client"),
+        "the follow-ups the move created are on the redrawn page"
     );
-    assert!(!browser.text(".owed").await.contains("Thank Dana Client"));
+    assert!(same_page().await);
     browser.close().await;
 }
 
@@ -508,4 +747,32 @@ async fn every_page_is_accessible_and_fits_the_screen_on_a_phone_and_a_desktop()
     assert_eq!(checked, 2 * (11 + 3 + 2));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     browser.close().await;
+}
+
+/// True once the toast shows `arguments[0]` at its start and no longer offers Undo: the
+/// action was sent and the server's answer is on the page.
+const DONE_SAVED: &str = "const t = document.getElementById('toast');
+    return !t.hidden && t.querySelector('.toast-message').textContent.startsWith(arguments[0])
+        && t.querySelector('.toast-undo').hidden;";
+
+/// True while the toast offers Undo for a message starting with `arguments[0]`.
+const WAITING: &str = "const t = document.getElementById('toast');
+    return !t.hidden && t.querySelector('.toast-message').textContent.startsWith(arguments[0])
+        && !t.querySelector('.toast-undo').hidden;";
+
+/// Waits up to 15 s for the script `condition`, given `arg`, to return true.
+async fn wait_for(browser: &Browser, condition: &str, arg: &str) {
+    for _ in 0..300 {
+        let ok = browser
+            .client
+            .execute(condition, vec![serde_json::json!(arg)])
+            .await
+            .unwrap();
+        if ok == serde_json::Value::Bool(true) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let toast = browser.text("#toast").await;
+    panic!("waited in vain for {arg:?}; the toast says {toast:?}");
 }
