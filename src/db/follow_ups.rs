@@ -337,9 +337,11 @@ pub async fn clear_stale_flags(
     .await
 }
 
-/// Escalates follow-ups overdue for longer than `delay_secs` to the owner's (active) manager,
-/// notifying the manager once. Looks at up to `batch` unescalated overdue follow-ups after
-/// `after`, oldest overdue first.
+/// Escalates follow-ups overdue for longer than `delay_secs` to the owner's (active) manager.
+/// The manager hears of it as one notification per rep per day (the manager's local day),
+/// naming that rep's open escalated items: written by the first escalation of the day, and
+/// rewritten (and marked unread again) by each later one. Looks at up to `batch` unescalated
+/// overdue follow-ups after `after`, oldest overdue first.
 pub async fn escalate(
     db: impl PgExecutor<'_>,
     now: OffsetDateTime,
@@ -347,6 +349,8 @@ pub async fn escalate(
     after: Option<EscalationCursor>,
     batch: i64,
 ) -> sqlx::Result<BatchCounts<EscalationCursor>> {
+    // The summary lists the rows escalated now (the statement's own update) together with the
+    // rep's items escalated before and still open, which the statement's snapshot shows.
     let row = sqlx::query!(
         r#"with late as materialized (
                select follow_up_id, owner_id, overdue_since from follow_ups
@@ -366,12 +370,32 @@ pub async fn escalate(
            ), escalated as (
                update follow_ups f set escalated_at = $1
                from candidates c where f.follow_up_id = c.follow_up_id
-               returning f.follow_up_id, c.manager_id, c.owner_name, f.title
+               returning f.follow_up_id, f.owner_id, c.manager_id, c.owner_name, f.title, f.due_on
+           ), reps as (
+               select distinct manager_id, owner_id, owner_name from escalated
+           ), items as (
+               select r.manager_id, r.owner_id, r.owner_name, i.title, i.due_on
+               from reps r
+               cross join lateral (
+                   select e.title, e.due_on from escalated e where e.owner_id = r.owner_id
+                   union all
+                   select f.title, f.due_on from follow_ups f
+                   where f.owner_id = r.owner_id and f.done_at is null and f.escalated_at is not null
+               ) i
            ), notified as (
-               insert into notifications (user_id, follow_up_id, kind, body)
-               select manager_id, follow_up_id, 'escalated', left(owner_name || ' is overdue: ' || title, 2000)
-               from escalated
-               on conflict (user_id, follow_up_id, kind) where follow_up_id is not null do nothing
+               insert into notifications (user_id, about_user_id, on_date, kind, body)
+               select i.manager_id, i.owner_id, ($1::timestamptz at time zone m.time_zone)::date, 'escalated',
+                      left(i.owner_name || ' has ' || count(*)
+                           || case when count(*) = 1 then ' follow-up' else ' follow-ups' end
+                           || ' overdue too long: '
+                           || array_to_string((array_agg(i.title order by i.due_on, i.title))[1:5], '; ')
+                           || case when count(*) > 5 then '; and ' || (count(*) - 5) || ' more' else '' end,
+                           2000)
+               from items i join users m on m.user_id = i.manager_id
+               group by i.manager_id, i.owner_id, i.owner_name, m.time_zone
+               on conflict (user_id, about_user_id, on_date, kind) where about_user_id is not null
+               do update set body = excluded.body, read_at = null, emailed_at = null,
+                             created_at = excluded.created_at
                returning 1
            ), last as (
                select overdue_since, follow_up_id from late order by overdue_since desc, follow_up_id desc limit 1

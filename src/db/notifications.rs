@@ -14,6 +14,8 @@ pub struct Notification {
     pub body: String,
     pub follow_up_id: Option<i64>,
     pub ask_id: Option<AskId>,
+    /// The rep a daily escalation summary is about.
+    pub about_user_id: Option<UserId>,
     /// The follow-up belongs to the reader (else it is a report's, escalated to them).
     pub own_follow_up: bool,
     pub read_at: Option<OffsetDateTime>,
@@ -39,6 +41,7 @@ pub async fn list(
     sqlx::query_as!(
         Notification,
         r#"select n.notification_id, n.kind, n.body, n.follow_up_id, f.ask_id as "ask_id?: AskId",
+                  n.about_user_id as "about_user_id: UserId",
                   coalesce(f.owner_id = n.user_id, false) as "own_follow_up!", n.read_at, n.created_at
            from notifications n left join follow_ups f on f.follow_up_id = n.follow_up_id
            where n.user_id = $1

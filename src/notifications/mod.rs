@@ -30,8 +30,12 @@ struct NotificationsPage {
 }
 
 impl Notification {
-    /// Where the notification leads: the follow-up on the owner's list, or the ask.
+    /// Where the notification leads: the follow-up on the owner's list, the ask, or for a
+    /// rep's daily escalation summary, that rep's asks with overdue follow-ups.
     pub fn link(&self) -> String {
+        if let Some(rep) = self.about_user_id {
+            return format!("/asks?rep={rep}&overdue=1");
+        }
         match (self.own_follow_up, self.follow_up_id, self.ask_id) {
             (true, Some(id), _) => format!("/follow-ups#follow-up-{id}"),
             (_, _, Some(ask)) => format!("/asks/{ask}"),

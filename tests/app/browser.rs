@@ -502,6 +502,39 @@ async fn a_manager_reads_the_demo_dashboard_filters_to_a_rep_and_coaches_them() 
         .login("mara@demo.warmline.example", warmline::demo::PASSWORD)
         .await;
     let client = &browser.client;
+    // The demo's aged data was swept: the manager hears of each overdue rep once a day, by
+    // name, and the badge counts exactly the unread notifications.
+    client.goto(&browser.url("/notifications")).await.unwrap();
+    let unread = client
+        .find_all(Locator::Css(".notification.unread"))
+        .await
+        .unwrap();
+    assert!(!unread.is_empty());
+    assert_eq!(
+        browser.text(".nav-links .nav-count").await,
+        unread.len().to_string()
+    );
+    let mut reps = Vec::new();
+    for n in &unread {
+        let text = n.text().await.unwrap();
+        if text.contains("overdue too long") {
+            let rep = text
+                .split(" has ")
+                .next()
+                .unwrap()
+                .trim_start_matches("escalated")
+                .trim();
+            reps.push(rep.to_string());
+        }
+    }
+    let count = reps.len();
+    reps.sort();
+    reps.dedup();
+    assert!(
+        count > 0 && reps.len() == count,
+        "one summary per rep: {reps:?}"
+    );
+    browser.screenshot("notifications-manager").await;
     client.goto(&browser.url("/dashboard")).await.unwrap();
     assert_eq!(client.title().await.unwrap(), "Dashboard · Warmline");
     assert!(

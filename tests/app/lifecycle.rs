@@ -259,13 +259,16 @@ impl World {
         .await
         .unwrap();
         assert_eq!(wrong_escalated, 0, "escalated while not overdue");
-        // Every overdue item has told its owner once, and every escalated item its manager once.
+        // Every overdue item has told its owner once, and every escalated item is in its
+        // manager's one summary about the owner for the day it was escalated.
         let unnotified: i64 = sqlx::query_scalar(
             "select count(*) from follow_ups f join users u on u.user_id = f.owner_id
              where (f.overdue_since is not null and 1 <> (select count(*) from notifications n
                       where n.follow_up_id = f.follow_up_id and n.user_id = f.owner_id and n.kind = 'overdue'))
                 or (f.escalated_at is not null and 1 <> (select count(*) from notifications n
-                      where n.follow_up_id = f.follow_up_id and n.user_id = u.manager_id and n.kind = 'escalated'))",
+                      join users m on m.user_id = n.user_id
+                      where n.user_id = u.manager_id and n.about_user_id = f.owner_id and n.kind = 'escalated'
+                        and n.on_date = (f.escalated_at at time zone m.time_zone)::date))",
         )
         .fetch_one(pool)
         .await
@@ -273,7 +276,9 @@ impl World {
         assert_eq!(unnotified, 0, "a flag without exactly one notification");
         let repeated: i64 = sqlx::query_scalar(
             "select count(*) from (select 1 from notifications where follow_up_id is not null
-             group by user_id, follow_up_id, kind having count(*) > 1) r",
+             group by user_id, follow_up_id, kind having count(*) > 1
+             union all select 1 from notifications where about_user_id is not null
+             group by user_id, about_user_id, on_date, kind having count(*) > 1) r",
         )
         .fetch_one(pool)
         .await

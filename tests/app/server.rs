@@ -480,8 +480,8 @@ async fn two_instances_on_one_database_share_sessions_and_sweep_and_mail_each_th
         .assert_status(StatusCode::OK)
         .assert_contains("Old promise 0");
 
-    // Both sweep every second; each row is flagged, escalated and notified once, and each
-    // person gets one digest.
+    // Both sweep every second; each row is flagged, escalated and notified once (the manager
+    // once a rep), and each person gets one digest.
     let all_done = async {
         loop {
             let escalated: i64 = sqlx::query_scalar(
@@ -514,7 +514,8 @@ async fn two_instances_on_one_database_share_sessions_and_sweep_and_mail_each_th
             .unwrap();
     assert_eq!(
         by_kind,
-        [("escalated".to_string(), 60), ("overdue".to_string(), 60)]
+        [("escalated".to_string(), 3), ("overdue".to_string(), 60)],
+        "one escalation summary per rep"
     );
     let mut recipients: Vec<String> = sink.received().into_iter().flat_map(|m| m.to).collect();
     recipients.sort();

@@ -98,7 +98,7 @@ async fn an_overdue_follow_up_escalates_after_the_delay_and_only_to_the_owners_m
     let loner = app
         .create_user_in("loner@example.com", "rep", None, "UTC")
         .await;
-    let id = follow_up(&app, rep, "Thank Sam", "2026-03-01").await;
+    follow_up(&app, rep, "Thank Sam", "2026-03-01").await;
     follow_up(&app, loner, "Call Lee", "2026-03-01").await;
 
     let first = sweep_at(&app, datetime!(2026-03-02 12:00 UTC)).await;
@@ -116,12 +116,47 @@ async fn an_overdue_follow_up_escalates_after_the_delay_and_only_to_the_owners_m
         "the loner has no manager to escalate to"
     );
 
-    let escalations: Vec<(i64, Option<i64>)> =
-        sqlx::query_as("select user_id, follow_up_id from notifications where kind = 'escalated'")
+    // One summary for the manager about the rep, for the manager's day, naming the item.
+    type Summary = (i64, Option<i64>, Option<i64>, Option<time::Date>, String);
+    let escalations: Vec<Summary> = sqlx::query_as(
+        "select user_id, follow_up_id, about_user_id, on_date, body
+             from notifications where kind = 'escalated'",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        escalations,
+        [(
+            manager.0,
+            None,
+            Some(rep.0),
+            Some(time::macros::date!(2026 - 03 - 04)),
+            "rep has 1 follow-up overdue too long: Thank Sam".to_string()
+        )]
+    );
+
+    // Read, then another of the rep's items escalated the same day: the same summary, rewritten
+    // with both items and unread again.
+    sqlx::query("update notifications set read_at = now() where kind = 'escalated'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    follow_up(&app, rep, "Call Dana", "2026-03-01").await;
+    let again = sweep_at(&app, datetime!(2026-03-04 06:00 UTC)).await;
+    assert_eq!((again.flagged, again.escalated), (1, 1));
+    let summary: Vec<(String, bool)> =
+        sqlx::query_as("select body, read_at is null from notifications where kind = 'escalated'")
             .fetch_all(&app.pool)
             .await
             .unwrap();
-    assert_eq!(escalations, [(manager.0, Some(id))]);
+    assert_eq!(
+        summary,
+        [(
+            "rep has 2 follow-ups overdue too long: Call Dana; Thank Sam".to_string(),
+            true
+        )]
+    );
     assert_eq!(
         app.count(&format!(
             "select count(*) from notifications where user_id = {}",
@@ -136,7 +171,8 @@ async fn an_overdue_follow_up_escalates_after_the_delay_and_only_to_the_owners_m
             rep.0
         ))
         .await,
-        1
+        2,
+        "the rep hears of each overdue item"
     );
 }
 
@@ -159,10 +195,10 @@ async fn repeated_sweeps_never_notify_twice() {
         sweep_at(&app, now).await;
     }
     assert_eq!(
-        notified, 6,
-        "three overdue notices to the rep, three escalations to the manager"
+        notified, 4,
+        "three overdue notices to the rep, one escalation summary to the manager"
     );
-    assert_eq!(app.count("select count(*) from notifications").await, 6);
+    assert_eq!(app.count("select count(*) from notifications").await, 4);
 }
 
 #[tokio::test]
@@ -397,7 +433,8 @@ async fn notifications_show_an_unread_count_link_to_the_follow_up_and_can_be_mar
     boss.get("/notifications")
         .await
         .assert_contains("escalated")
-        .assert_contains("is overdue: Thank Sam");
+        .assert_contains("has 1 follow-up overdue too long: Thank Sam")
+        .assert_contains(&format!("href=\"/asks?rep={}&#38;overdue=1\"", rep.0));
     boss.post_form(&format!("/notifications/{nid}/read"), &[])
         .await
         .assert_status(StatusCode::NOT_FOUND);
