@@ -881,22 +881,9 @@ async fn the_ask_page_shows_its_stage_and_offers_only_the_moves_allowed_from_the
 async fn without_javascript_done_and_postpone_come_back_to_the_same_place_in_the_list() {
     let app = TestApp::spawn().await;
     let rep = app.login_as_new("rep@example.com", "rep", None).await;
-    let mut ids = Vec::new();
-    for (days, title) in [(1, "Call Ana"), (2, "Call Ben"), (3, "Call Cy")] {
-        let id: i64 = sqlx::query_scalar(
-            "insert into follow_ups (owner_id, kind, title, due_on)
-             select $1, 'other', $2, (now() at time zone time_zone)::date + $3
-             from users where user_id = $1 returning follow_up_id",
-        )
-        .bind(rep.0)
-        .bind(title)
-        .bind(days)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-        ids.push(id);
-    }
-    let [a, b, c] = ids[..] else { unreachable!() };
+    let a = app.owe(rep, "Call Ana", 1).await;
+    let b = app.owe(rep, "Call Ben", 2).await;
+    let c = app.owe(rep, "Call Cy", 3).await;
     for (page, list) in [("/", "owed"), ("/follow-ups", "open")] {
         let body = app.get(page).await.body;
         // Done comes back to the item after it, or to the list after the last one; a postponed

@@ -259,36 +259,22 @@ async fn a_rep_logs_an_ask_records_the_introduction_and_thanks_the_source() {
     browser.close().await;
 }
 
-/// Adds an open follow-up for `owner`, due `days` after their today; its id.
-async fn owe(
-    browser: &Browser,
-    owner: warmline::accounts::model::UserId,
-    title: &str,
-    days: i32,
-) -> i64 {
-    sqlx::query_scalar(
-        "insert into follow_ups (owner_id, kind, title, due_on)
-         select $1, 'other', $2, (now() at time zone time_zone)::date + $3
-         from users where user_id = $1 returning follow_up_id",
-    )
-    .bind(owner.0)
-    .bind(title)
-    .bind(days)
-    .fetch_one(&browser.app.pool)
-    .await
-    .unwrap()
-}
-
 /// Clicks the button of the follow-up titled `title` whose text is `label`.
 async fn click_follow_up_button(browser: &Browser, title: &str, label: &str) {
-    let button = browser
+    let xpath = format!(
+        "//li[contains(@class,'follow-up')][contains(., '{title}')]//button[normalize-space()='{label}']"
+    );
+    click(browser, Locator::XPath(&xpath)).await;
+}
+
+/// Finds the element at `locator` and clicks it, scrolled into view.
+async fn click(browser: &Browser, locator: Locator<'_>) {
+    let element = browser
         .client
-        .find(Locator::XPath(&format!(
-            "//li[contains(@class,'follow-up')][contains(., '{title}')]//button[normalize-space()='{label}']"
-        )))
+        .find(locator)
         .await
-        .unwrap_or_else(|e| panic!("{title} / {label}: {e}"));
-    click_in_view(browser, button).await;
+        .unwrap_or_else(|e| panic!("{locator:?}: {e}"));
+    click_in_view(browser, element).await;
 }
 
 /// Scrolls `element` to the middle of the screen, clear of the phone's tab bar, and clicks it.
@@ -314,9 +300,9 @@ async fn done_postpone_and_stage_moves_apply_in_place_with_undo_and_nothing_is_l
         .app
         .create_user("rep@example.com", "Rita Rep", "rep", None)
         .await;
-    let dana = owe(&browser, rep, "Call Dana about the pilot", 0).await;
-    let ben = owe(&browser, rep, "Send Ben the case study", 0).await;
-    let cy = owe(&browser, rep, "Book lunch with Cy", 1).await;
+    let dana = browser.app.owe(rep, "Call Dana about the pilot", 0).await;
+    let ben = browser.app.owe(rep, "Send Ben the case study", 0).await;
+    let cy = browser.app.owe(rep, "Book lunch with Cy", 1).await;
     let open = |id: i64| {
         let pool = pool.clone();
         async move {
@@ -362,6 +348,13 @@ async fn done_postpone_and_stage_moves_apply_in_place_with_undo_and_nothing_is_l
             "Undo takes the focus"
         );
         browser.screenshot(&format!("undo-done-{width}")).await;
+        if let Some(axe) = axe_script() {
+            let found = axe_violations(&browser, &axe).await;
+            assert!(
+                found.is_empty(),
+                "with Undo offered at {width} px: {found:?}"
+            );
+        }
         client
             .find(Locator::Css(".toast-undo"))
             .await
@@ -446,31 +439,13 @@ async fn done_postpone_and_stage_moves_apply_in_place_with_undo_and_nothing_is_l
     };
     let before = events().await;
     let move_button = "//div[@id='moves']//button[normalize-space()='Introduced']";
-    client
-        .find(Locator::XPath(move_button))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, Locator::XPath(move_button)).await;
     wait_for(&browser, WAITING, "Recorded: Introduced").await;
     browser.screenshot("undo-stage-move").await;
-    client
-        .find(Locator::Css(".toast-undo"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, Locator::Css(".toast-undo")).await;
     tokio::time::sleep(std::time::Duration::from_secs(6)).await;
     assert_eq!(events().await, before);
-    client
-        .find(Locator::XPath(move_button))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, Locator::XPath(move_button)).await;
     wait_for(&browser, DONE_SAVED, "Recorded: Introduced").await;
     assert_eq!(events().await, before + 1);
     assert_eq!(
@@ -689,6 +664,24 @@ fn axe_script() -> Option<String> {
     script
 }
 
+/// axe-core's serious and critical violations on the current page, one line each.
+async fn axe_violations(browser: &Browser, axe: &str) -> Vec<String> {
+    let run = "const done = arguments[arguments.length - 1];
+        axe.run(document, { resultTypes: ['violations'] })
+          .then(r => done(r.violations
+            .filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))))
+          .catch(e => done(['axe failed: ' + e]));";
+    browser.client.execute(axe, vec![]).await.unwrap();
+    let found = browser.client.execute_async(run, vec![]).await.unwrap();
+    found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
 #[tokio::test]
 async fn every_page_is_accessible_and_fits_the_screen_on_a_phone_and_a_desktop() {
     let Some(axe) = axe_script() else {
@@ -729,15 +722,10 @@ async fn every_page_is_accessible_and_fits_the_screen_on_a_phone_and_a_desktop()
         "/dashboard".to_string(),
         "/team".into(),
         format!("/team/{sam_id}"),
+        "/notifications".into(),
     ];
     let admin_pages = vec!["/team".to_string(), "/webhooks".into()];
     let client = &browser.client;
-    let run = "const done = arguments[arguments.length - 1];
-        axe.run(document, { resultTypes: ['violations'] })
-          .then(r => done(r.violations
-            .filter(v => v.impact === 'serious' || v.impact === 'critical')
-            .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))))
-          .catch(e => done(['axe failed: ' + e]));";
     let mut problems = Vec::new();
     let mut checked = 0;
     for (email, pages) in [
@@ -753,11 +741,17 @@ async fn every_page_is_accessible_and_fits_the_screen_on_a_phone_and_a_desktop()
                 client.goto(&browser.url(page)).await.unwrap();
                 let title = client.title().await.unwrap();
                 assert!(!title.starts_with("Not Found"), "{page}: {title}");
-                client.execute(&axe, vec![]).await.unwrap();
-                let found = client.execute_async(run, vec![]).await.unwrap();
-                for violation in found.as_array().unwrap() {
+                for violation in axe_violations(&browser, &axe).await {
                     problems.push(format!("{email} {page} at {width} px: {violation}"));
                 }
+                let name = match page.trim_matches('/') {
+                    "" => "week".to_string(),
+                    path => path.replace('/', "-"),
+                };
+                let role = email.split('@').next().unwrap();
+                browser
+                    .screenshot(&format!("page-{role}-{name}-{width}"))
+                    .await;
                 // Nothing hidden off to the side: neither the page nor a table scrolls sideways.
                 let sideways = client
                     .execute(
@@ -777,7 +771,7 @@ async fn every_page_is_accessible_and_fits_the_screen_on_a_phone_and_a_desktop()
             }
         }
     }
-    assert_eq!(checked, 2 * (11 + 3 + 2));
+    assert_eq!(checked, 2 * (11 + 4 + 2));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     browser.close().await;
 }

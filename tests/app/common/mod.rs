@@ -236,6 +236,21 @@ impl TestApp {
     }
 
     /// The single number a `select count(*) …` returns.
+    /// Adds an open follow-up for `owner`, due `days` after their local today; its id.
+    pub async fn owe(&self, owner: UserId, title: &str, days: i32) -> i64 {
+        sqlx::query_scalar(
+            "insert into follow_ups (owner_id, kind, title, due_on)
+             select $1, 'other', $2, (now() at time zone time_zone)::date + $3
+             from users where user_id = $1 returning follow_up_id",
+        )
+        .bind(owner.0)
+        .bind(title)
+        .bind(days)
+        .fetch_one(&self.pool)
+        .await
+        .unwrap()
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap()
     }
