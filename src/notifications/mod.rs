@@ -30,16 +30,22 @@ struct NotificationsPage {
 }
 
 impl Notification {
-    /// Where the notification leads: the follow-up on the owner's list, the ask, or for a
-    /// rep's daily escalation summary, that rep's asks with overdue follow-ups.
-    pub fn link(&self) -> String {
+    /// Where the notification leads, and the link's words: the follow-up on the owner's list,
+    /// the ask, or for a rep's daily escalation summary, that rep's asks with overdue
+    /// follow-ups. `None` for a notice about nothing in particular.
+    pub fn link(&self) -> Option<(String, &'static str)> {
         if let Some(rep) = self.about_user_id {
-            return format!("/asks?rep={rep}&overdue=1");
+            return Some((
+                format!("/asks?rep={rep}&overdue=1"),
+                "See their overdue asks",
+            ));
         }
         match (self.own_follow_up, self.follow_up_id, self.ask_id) {
-            (true, Some(id), _) => format!("/follow-ups#follow-up-{id}"),
-            (_, _, Some(ask)) => format!("/asks/{ask}"),
-            _ => "/notifications".into(),
+            (true, Some(id), _) => {
+                Some((format!("/follow-ups#follow-up-{id}"), "Open the follow-up"))
+            }
+            (_, _, Some(ask)) => Some((format!("/asks/{ask}"), "Open the ask")),
+            _ => None,
         }
     }
 }
