@@ -154,9 +154,22 @@ pub async fn seed(pool: &PgPool, size: Size, today: Date, force: bool) -> Result
     sqlx::query("select setval(pg_get_serial_sequence('referral_asks', 'ask_id'), (select max(ask_id) from referral_asks))")
         .execute(&mut *tx)
         .await?;
+    sqlx::raw_sql("set local synchronous_commit = on")
+        .execute(&mut *tx)
+        .await?;
     tx.commit()
         .await
         .context("could not commit the seed data")?;
+    // Steady state, as tables that have lived with autovacuum would be: planner statistics,
+    // and a visibility map so that index-only scans (the dashboard's) need not visit the heap.
+    // VACUUM runs outside a transaction, one statement at a time, on one connection. The seed's
+    // commit and the vacuums' are synchronous: a page is marked all-visible only once the
+    // commits of its rows are known to be flushed, which a server with asynchronous commit
+    // may not yet have done.
+    let mut conn = pool.acquire().await?;
+    sqlx::raw_sql("set synchronous_commit = on")
+        .execute(&mut *conn)
+        .await?;
     for table in [
         "users",
         "contacts",
@@ -167,13 +180,13 @@ pub async fn seed(pool: &PgPool, size: Size, today: Date, force: bool) -> Result
         "ask_week_rollups",
         "ask_year_rollups",
     ] {
-        // Steady state, as a table that has lived with autovacuum would be: planner
-        // statistics, and a visibility map so that index-only scans (the dashboard's) need
-        // not visit the heap. Outside the transaction: VACUUM cannot run inside one.
         sqlx::raw_sql(&format!("vacuum (analyze) {table}"))
-            .execute(pool)
+            .execute(&mut *conn)
             .await?;
     }
+    sqlx::raw_sql("reset synchronous_commit")
+        .execute(&mut *conn)
+        .await?;
     Ok(report)
 }
 

@@ -283,6 +283,23 @@ async fn seed_fills_an_empty_database_through_copy_and_refuses_real_data_without
         (span.1 - span.0).whole_days() > 600,
         "spread over two years: {span:?}"
     );
+    // Left in steady state: vacuumed (the visibility map covers every page, so index-only
+    // scans skip the heap) and analysed.
+    let unsteady: Vec<(String, i32, i32)> = sqlx::query_as(
+        "select c.relname::text, c.relpages, c.relallvisible
+         from pg_class c join pg_stat_user_tables s on s.relid = c.oid
+         where c.relname in ('users', 'contacts', 'referral_asks', 'ask_events', 'follow_ups',
+                             'ask_rollups', 'ask_week_rollups', 'ask_year_rollups')
+           and (c.relpages = 0 or c.relallvisible < c.relpages
+                or (s.last_analyze is null and s.last_autoanalyze is null))",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(
+        unsteady.is_empty(),
+        "(table, pages, all-visible): {unsteady:?}"
+    );
     // New asks still get ids after the seeded ones.
     let next: i64 = sqlx::query_scalar(
         "insert into referral_asks (rep_id, source_contact_id, target_description, asked_on)
