@@ -121,6 +121,11 @@ impl Client {
         self.send(request).await
     }
 
+    /// The value of the cookie `name`, if the server set it.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies.get(name).map(String::as_str)
+    }
+
     /// The cookies as a `Cookie` header.
     pub fn cookie_header(&self) -> String {
         self.cookies
