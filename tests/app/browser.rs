@@ -228,7 +228,32 @@ async fn a_rep_logs_an_ask_records_the_introduction_and_thanks_the_source() {
         "{owed}"
     );
     browser.screenshot("week-desktop").await;
-    browser.resize(375, 812).await;
+    browser.viewport(375, 812).await;
+    // On a phone the quick-log button and the first thing owed are both on the first screen,
+    // above the tab bar.
+    let place = client
+        .execute(
+            "window.scrollTo(0, 0);
+             const top = e => Math.round(e.getBoundingClientRect().top);
+             const button = document.querySelector(\"form[action='/asks'] button[type=submit]\");
+             const owed = document.querySelector('.owed li.follow-up');
+             const tabbar = document.querySelector('.tabbar').getBoundingClientRect().top;
+             return [top(button), Math.round(button.getBoundingClientRect().bottom), top(owed),
+                     Math.round(tabbar), window.innerHeight];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let place: Vec<i64> = serde_json::from_value(place).unwrap();
+    println!(
+        "My week at 375x812: quick-log button at {} px, first owed item at {} px, tab bar from {} px",
+        place[0], place[2], place[3]
+    );
+    assert_eq!(place[4], 812, "the viewport is a phone's");
+    assert!(
+        place[1] <= place[3] && place[2] + 48 <= place[3] && place[3] <= place[4],
+        "both on the first screen: {place:?}"
+    );
     browser.screenshot("week-375").await;
     browser.resize(1280, 900).await;
 
@@ -330,7 +355,7 @@ async fn done_postpone_and_stage_moves_apply_in_place_with_undo_and_nothing_is_l
         .unwrap();
 
     for (width, height) in [(375, 812), (1280, 900)] {
-        browser.resize(width, height).await;
+        browser.viewport(width, height).await;
         // Done hides the item at once and offers Undo; Undo brings it back and nothing is sent.
         click_follow_up_button(&browser, "Call Dana", "Done").await;
         wait_for(&browser, WAITING, "Done: Call Dana").await;
@@ -538,7 +563,7 @@ async fn a_manager_reads_the_demo_dashboard_filters_to_a_rep_and_coaches_them() 
         .filter(e => [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
         .map(e => parseFloat(getComputedStyle(e).fontSize)));";
     for (width, height) in [(1280, 900), (375, 812)] {
-        browser.resize(width, height).await;
+        browser.viewport(width, height).await;
         let smallest = client.execute(smallest_chart_text, vec![]).await.unwrap();
         assert!(
             smallest.as_f64().unwrap() >= 12.0,
@@ -736,7 +761,7 @@ async fn every_page_is_accessible_and_fits_the_screen_on_a_phone_and_a_desktop()
         client.delete_all_cookies().await.unwrap();
         browser.login(email, warmline::demo::PASSWORD).await;
         for (width, height) in [(375, 812), (1280, 900)] {
-            browser.resize(width, height).await;
+            browser.viewport(width, height).await;
             for page in &pages {
                 client.goto(&browser.url(page)).await.unwrap();
                 let title = client.title().await.unwrap();

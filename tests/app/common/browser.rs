@@ -106,6 +106,19 @@ impl Browser {
         self.client.set_window_size(width, height).await.unwrap();
     }
 
+    /// Resizes the window so that the page itself (the viewport) is `width` × `height`: a
+    /// headless window's own bars take some of its height.
+    pub async fn viewport(&self, width: u32, height: u32) {
+        self.resize(width, height).await;
+        let inner = self
+            .client
+            .execute("return [window.innerWidth, window.innerHeight];", vec![])
+            .await
+            .unwrap();
+        let inner: (u32, u32) = serde_json::from_value(inner).unwrap();
+        self.resize(2 * width - inner.0, 2 * height - inner.1).await;
+    }
+
     /// Saves a screenshot as `target/screenshots/{name}.png`.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("take a screenshot");
