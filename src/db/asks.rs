@@ -95,14 +95,12 @@ pub async fn list(
     cursor: Option<Cursor>,
     limit: i64,
 ) -> sqlx::Result<Vec<Ask>> {
-    // As the contact list does: each visible rep's next `limit` asks from the index on
-    // (rep, asked_on desc, id desc), merged; a page costs the same at any depth and size.
-    let mut q =
-        QueryBuilder::<Postgres>::new(format!("select {ASK_COLUMNS} from visible_user_ids("));
-    q.push_bind(viewer).push(
-        ") as o (rep_id) cross join lateral (\
-         select * from referral_asks a where a.rep_id = o.rep_id",
-    );
+    // Each visible rep's run of the (rep, asked_on desc, id desc) index.
+    let runs = super::OwnerRuns {
+        order: "a.asked_on desc, a.ask_id desc",
+        limit,
+    };
+    let mut q = super::OwnerRuns::open(ASK_COLUMNS, "referral_asks", "a", "rep_id", viewer);
     if let Some(stage) = filter.stage {
         q.push(" and a.stage = ").push_bind(stage.as_str());
     }
@@ -143,12 +141,7 @@ pub async fn list(
             .push_bind(c.id)
             .push(")");
     }
-    q.push(" order by a.asked_on desc, a.ask_id desc limit ")
-        .push_bind(limit);
-    q.push(format!(
-        ") a{ASK_JOINS} order by a.asked_on desc, a.ask_id desc limit "
-    ))
-    .push_bind(limit);
+    runs.close(&mut q, "a", ASK_JOINS);
     q.build_query_as().fetch_all(db).await
 }
 

@@ -92,7 +92,22 @@ pub async fn list(
     limit: i64,
 ) -> sqlx::Result<Vec<Contact>> {
     let Some(text) = &filter.query else {
-        return alphabetical(db, viewer, filter, cursor, limit).await;
+        // From each owner's run of the (owner, lower(name), id) index.
+        let runs = super::OwnerRuns {
+            order: "lower(c.name), c.contact_id",
+            limit,
+        };
+        let mut q = super::OwnerRuns::open(CONTACT_COLUMNS, "contacts", "c", "owner_id", viewer);
+        push_filters(&mut q, filter);
+        if let Some(cursor) = cursor {
+            q.push(" and (lower(c.name), c.contact_id) > (")
+                .push_bind(cursor.name.to_lowercase())
+                .push(", ")
+                .push_bind(cursor.id)
+                .push(")");
+        }
+        runs.close(&mut q, "c", " join users u on u.user_id = c.owner_id");
+        return q.build_query_as().fetch_all(db).await;
     };
     let mut q = QueryBuilder::<Postgres>::new(format!(
         "select {CONTACT_COLUMNS} from contacts c join users u on u.user_id = c.owner_id \
@@ -123,42 +138,6 @@ pub async fn list(
     q.push(", lower(c.name)), word_similarity(").push_bind(text);
     q.push(", lower(coalesce(c.company, '')))) desc, lower(c.name), c.contact_id");
     q.push(" limit ").push_bind(limit);
-    q.build_query_as().fetch_all(db).await
-}
-
-/// The alphabetical list, as a merge of each visible owner's own ordered run: for every owner
-/// the viewer may see, the next `limit` contacts after the cursor from the index on
-/// (owner, lower(name), id), then the first `limit` of those together. A page reads at most
-/// `limit` index entries per owner, whether it is page 1 or page 500 and however many
-/// contacts there are; one sort over the whole visible set (what a plain `order by` with an
-/// `owner in (...)` filter needs) grows with it.
-async fn alphabetical(
-    db: impl PgExecutor<'_>,
-    viewer: UserId,
-    filter: &ContactFilter,
-    cursor: Option<&Cursor>,
-    limit: i64,
-) -> sqlx::Result<Vec<Contact>> {
-    let mut q =
-        QueryBuilder::<Postgres>::new(format!("select {CONTACT_COLUMNS} from visible_user_ids("));
-    q.push_bind(viewer).push(
-        ") as o (owner_id) cross join lateral (\
-         select * from contacts c where c.owner_id = o.owner_id",
-    );
-    push_filters(&mut q, filter);
-    if let Some(cursor) = cursor {
-        q.push(" and (lower(c.name), c.contact_id) > (")
-            .push_bind(cursor.name.to_lowercase())
-            .push(", ")
-            .push_bind(cursor.id)
-            .push(")");
-    }
-    q.push(" order by lower(c.name), c.contact_id limit ")
-        .push_bind(limit);
-    q.push(
-        ") c join users u on u.user_id = c.owner_id order by lower(c.name), c.contact_id limit ",
-    )
-    .push_bind(limit);
     q.build_query_as().fetch_all(db).await
 }
 

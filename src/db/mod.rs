@@ -23,6 +23,7 @@ use anyhow::{Context, Result, bail};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgPool};
 
+use crate::accounts::model::UserId;
 use crate::config::Config;
 use crate::embedded_pg::{self, ClusterOptions, EmbeddedPg};
 
@@ -247,5 +248,52 @@ fn read_holder(path: &Path) -> String {
     match text.trim() {
         "" => "unknown pid".to_string(),
         t => t.to_string(),
+    }
+}
+
+/// A page of a list that is ordered per owner by an index on (owner, sort key): each owner the
+/// viewer may see contributes its next `limit` rows from that index, and the page is the first
+/// `limit` of those together. A page reads at most `limit` index entries per owner, whether it
+/// is page 1 or page 500 and however long the list is; a plain `order by` with an
+/// `owner in (...)` filter sorts the whole visible set for every page.
+///
+/// [`OwnerRuns::open`] writes the head: the caller then pushes its filters and cursor on
+/// `alias` (the inner query), and [`OwnerRuns::close`] writes the order, the limits and the
+/// joins that follow.
+pub(crate) struct OwnerRuns<'a> {
+    pub order: &'a str,
+    pub limit: i64,
+}
+
+impl OwnerRuns<'_> {
+    /// `select {columns} from visible_user_ids(viewer) cross join lateral (select * from
+    /// {table} {alias} where {alias}.{owner} = the owner`.
+    pub(crate) fn open<'q>(
+        columns: &str,
+        table: &str,
+        alias: &str,
+        owner: &str,
+        viewer: UserId,
+    ) -> sqlx::QueryBuilder<'q, sqlx::Postgres> {
+        let mut q = sqlx::QueryBuilder::new(format!("select {columns} from visible_user_ids("));
+        q.push_bind(viewer).push(format!(
+            ") as o (owner_id) cross join lateral (select * from {table} {alias} \
+             where {alias}.{owner} = o.owner_id"
+        ));
+        q
+    }
+
+    /// Closes the inner query as `alias`, adds `joins`, and orders and limits the page.
+    pub(crate) fn close(
+        &self,
+        q: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>,
+        alias: &str,
+        joins: &str,
+    ) {
+        let order = self.order;
+        q.push(format!(" order by {order} limit "))
+            .push_bind(self.limit);
+        q.push(format!(") {alias}{joins} order by {order} limit "))
+            .push_bind(self.limit);
     }
 }
