@@ -271,6 +271,14 @@ async fn show_metrics(State(state): State<AppState>) -> impl IntoResponse {
             outbox.endpoints_disabled.to_string(),
         );
     }
+    if let Ok(queued) = crate::db::metrics::queued_rollup_changes(&state.pool).await {
+        metric(
+            "warmline_rollup_queue_changes",
+            "gauge",
+            "Changes of asks not yet folded into the dashboard's rollups (folded every second).",
+            queued.to_string(),
+        );
+    }
     out.push_str(&state.request_metrics.render());
     (
         [(

@@ -96,6 +96,10 @@ fn spawn_background_tasks(state: &AppState, stopping: watch::Receiver<bool>) -> 
         state.clone(),
         stopping.clone(),
     ));
+    tasks.spawn(crate::dashboard::fold_continuously(
+        state.pool.clone(),
+        stopping.clone(),
+    ));
     let store = PostgresStore::new(state.pool.clone());
     let mut stop = stopping;
     tasks.spawn(async move {

@@ -140,6 +140,8 @@ async fn list_contacts(
 ) -> AppResult<Response> {
     let filter = query.filter();
     let cursor = query.cursor();
+    // Last touches from asks logged a moment ago.
+    db::metrics::fold_rollups(&state.pool).await?;
     let mut contacts = db::contacts::list(
         ctx.read_pool(&state).await,
         user.id,
@@ -322,6 +324,8 @@ async fn show_contact(
     ctx: PageContext,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
+    // Its last touch and ask dates (and those of its introducers) include every logged ask.
+    db::metrics::fold_rollups(&state.pool).await?;
     let contact = visible_contact(&state, &user, id).await?;
     let related = db::contacts::relationships_of(&state.pool, contact.contact_id).await?;
     let introducers =
@@ -605,6 +609,7 @@ async fn exportable(state: &AppState, user: &User, query: &ListQuery) -> AppResu
     let mut filter = query.filter();
     // Export everything that matches, in name order, not just the best search matches.
     let search = filter.query.take();
+    db::metrics::fold_rollups(&state.pool).await?;
     let mut contacts = db::contacts::list(&state.pool, user.id, &filter, None, i64::MAX).await?;
     if let Some(search) = search {
         let ids: Vec<ContactId> = db::contacts::list(

@@ -156,9 +156,43 @@ pub struct Totals {
     pub median_delay_days: Option<f64>,
 }
 
-/// Computes a dashboard. The metric queries run side by side, each on its own connection.
-pub async fn compute(pool: &PgPool, scope: Scope) -> AppResult<Dashboard> {
-    let ids = db::metrics::scope_rep_ids(pool, scope).await?;
+/// How often the background task folds queued rollup changes. The dashboard folds as it
+/// reads, so this only keeps the queue short.
+const FOLD_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Folds queued rollup changes every [`FOLD_EVERY`] until `stop` turns true. While the
+/// database is away this says so once, and carries on when it is back.
+pub async fn fold_continuously(pool: PgPool, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut failing = false;
+    loop {
+        match db::metrics::fold_rollups(&pool).await {
+            Ok(_) if failing => {
+                failing = false;
+                tracing::info!("folding the dashboard's rollups again");
+            }
+            Ok(_) => {}
+            Err(error) if !failing => {
+                failing = true;
+                tracing::warn!(%error, "folding the dashboard's rollups failed; retrying every second");
+            }
+            Err(_) => {}
+        }
+        tokio::select! {
+            () = tokio::time::sleep(FOLD_EVERY) => {}
+            _ = stop.changed() => break,
+        }
+    }
+}
+
+/// Computes a dashboard from `pool` (the primary, or a replica). The metric queries run side
+/// by side, each on its own connection, after the rollup changes still queued are folded in on
+/// the `primary`: read from the primary, the figures count every ask committed before the
+/// request; a replica shows them once it has replayed the fold.
+pub async fn compute(primary: &PgPool, pool: &PgPool, scope: Scope) -> AppResult<Dashboard> {
+    let (ids, _) = tokio::try_join!(
+        db::metrics::scope_rep_ids(pool, scope),
+        db::metrics::fold_rollups(primary),
+    )?;
     let ids = ids.as_slice();
     let monday = week_start(scope.today);
     let since = monday - Duration::weeks(TREND_WEEKS - 1);
@@ -406,7 +440,7 @@ async fn show_dashboard(
     let filters = filters.with_dates_as_custom();
     let date_error = filters.date_error();
     let scope = scope_for(&state, &viewer, &filters).await?;
-    let d = compute(ctx.read_pool(&state).await, scope).await?;
+    let d = compute(&state.pool, ctx.read_pool(&state).await, scope).await?;
     let weeks = ((scope.to - scope.from).whole_days() + 1) as f64 / 7.0;
     // Unfiltered, the dashboard covers every rep the filter offers.
     let team = if scope.rep.is_none() {
@@ -445,7 +479,7 @@ async fn export_dashboard(
 ) -> AppResult<Response> {
     let filters = filters.with_dates_as_custom();
     let scope = scope_for(&state, &viewer, &filters).await?;
-    let d = compute(&state.read_pool, scope).await?;
+    let d = compute(&state.pool, &state.read_pool, scope).await?;
     let weeks = ((scope.to - scope.from).whole_days() + 1) as f64 / 7.0;
     let mut out = CsvOut::default();
     let header = [
@@ -566,7 +600,7 @@ async fn scorecard(
         ..filters
     };
     let scope = scope_for(state, viewer, &filters).await?;
-    let d = compute(&state.pool, scope).await?;
+    let d = compute(&state.pool, &state.pool, scope).await?;
     let notes = db::coaching::for_rep(&state.pool, rep_id, 20).await?;
     let (goal, per_client, wins_this_year) = d.reps.first().map_or((0, 4.0, 0), |r| {
         (r.annual_client_goal, r.asks_per_client, r.wins_this_year)

@@ -1,8 +1,9 @@
 //! The dashboard's metrics: one set of queries shared by the page, its CSV export and the API.
 //! Every query is scoped to the reps `dashboard_reps(viewer, rep)` names ([`scope_rep_ids`]).
 //! Funnel figures follow the cohort of asks made in the period. Figures over asks are read from
-//! rollups that triggers keep current (see the rollups migration), so a dashboard reads a few
-//! thousand summary rows however many asks there are.
+//! rollups, so a dashboard reads a few thousand summary rows however many asks there are.
+//! Triggers queue every change of asks; [`fold_rollups`] adds the queue to the rollups (see
+//! the rollup queue migration for why the ask's own transaction no longer does).
 
 use sqlx::{PgExecutor, PgPool};
 use time::{Date, Duration};
@@ -19,6 +20,22 @@ pub struct Scope {
     pub to: Date,
     /// Today in the viewer's time zone.
     pub today: Date,
+}
+
+/// Adds the queued rollup changes to the rollups, and brings the ask dates and last touches of
+/// new asks' contacts current, in one transaction; returns how many changes there were. Safe to
+/// run from anywhere at any time: each change is counted once. An empty queue writes nothing.
+pub async fn fold_rollups(db: impl PgExecutor<'_>) -> sqlx::Result<i32> {
+    sqlx::query_scalar!(r#"select fold_ask_rollups() as "folded!""#)
+        .fetch_one(db)
+        .await
+}
+
+/// How many rollup changes wait for the next fold (the background task folds every second).
+pub async fn queued_rollup_changes(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(r#"select count(*) as "n!" from ask_rollup_queue"#)
+        .fetch_one(db)
+        .await
 }
 
 /// The ids of the reps a dashboard covers, resolved once so that every metric query can use

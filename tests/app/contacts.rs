@@ -781,9 +781,11 @@ async fn the_last_touch_moves_with_asks_events_and_done_follow_ups() {
     .await;
     let target = add_contact(&app, &[("name", "Tia Target")]).await;
     let other = add_contact(&app, &[("name", "Oli Other")]).await;
+    // As the contact pages read it: after folding what new asks queued.
     let touch = |id: i64| {
         let pool = app.pool.clone();
         async move {
+            warmline::db::metrics::fold_rollups(&pool).await.unwrap();
             sqlx::query_scalar::<_, Option<time::Date>>("select (last_touch_at at time zone 'UTC')::date from contacts where contact_id = $1")
                 .bind(id)
                 .fetch_one(&pool)
@@ -808,6 +810,10 @@ async fn the_last_touch_moves_with_asks_events_and_done_follow_ups() {
     )
     .bind(rep.0).bind(source).bind(target)
     .fetch_one(&app.pool).await.unwrap();
+    // The page folds before it reads: the ask just logged is its last touch.
+    app.get(&format!("/contacts/{source}"))
+        .await
+        .assert_contains("<dt>Last touch</dt><dd>2026-03-01");
     let day = |s: &str| {
         Some(time::Date::parse(s, &time::format_description::well_known::Iso8601::DATE).unwrap())
     };

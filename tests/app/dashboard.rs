@@ -203,7 +203,7 @@ fn scope(viewer: UserId, rep: Option<UserId>, today: Date) -> Scope {
 async fn every_metric_matches_hand_computed_values() {
     let app = TestApp::spawn().await;
     let o = org(&app).await;
-    let d = compute(&app.pool, scope(o.manager, None, o.today))
+    let d = compute(&app.pool, &app.pool, scope(o.manager, None, o.today))
         .await
         .unwrap();
     let t = &d.totals;
@@ -297,12 +297,12 @@ async fn every_metric_matches_hand_computed_values() {
 async fn a_manager_never_sees_another_subtrees_numbers_and_filters_narrow_them() {
     let app = TestApp::spawn().await;
     let o = org(&app).await;
-    let admin = compute(&app.pool, scope(o.admin, None, o.today))
+    let admin = compute(&app.pool, &app.pool, scope(o.admin, None, o.today))
         .await
         .unwrap();
     assert_eq!(admin.totals.asks, 7, "an admin sees every team");
     assert_eq!(admin.overdue.iter().map(|r| r.days_8_plus).sum::<i64>(), 1);
-    let ron = compute(&app.pool, scope(o.manager, Some(o.r2), o.today))
+    let ron = compute(&app.pool, &app.pool, scope(o.manager, Some(o.r2), o.today))
         .await
         .unwrap();
     assert_eq!((ron.totals.asks, ron.reps.len()), (1, 1));
@@ -579,8 +579,18 @@ async fn the_rollups_follow_every_write_and_match_a_rebuild_from_the_asks() {
     .await;
     exec(&app, "delete from referral_asks where stage = 'declined'").await;
 
+    // Every write above only queued its change; folding the queue brings the rollups current.
+    assert!(
+        app.count("select count(*) from ask_rollup_queue").await > 0,
+        "the writes queued their changes"
+    );
+    let folded = warmline::db::metrics::fold_rollups(&app.pool)
+        .await
+        .unwrap();
+    assert!(folded > 0);
+    assert_eq!(app.count("select count(*) from ask_rollup_queue").await, 0);
     let kept = all_rollups(&app).await;
-    let dashboard = compute(&app.pool, scope(o.admin, None, o.today))
+    let dashboard = compute(&app.pool, &app.pool, scope(o.admin, None, o.today))
         .await
         .unwrap();
     exec(
@@ -589,7 +599,7 @@ async fn the_rollups_follow_every_write_and_match_a_rebuild_from_the_asks() {
     )
     .await;
     assert_eq!(kept, all_rollups(&app).await, "kept current = rebuilt");
-    let rebuilt = compute(&app.pool, scope(o.admin, None, o.today))
+    let rebuilt = compute(&app.pool, &app.pool, scope(o.admin, None, o.today))
         .await
         .unwrap();
     assert_eq!(
@@ -640,7 +650,7 @@ async fn the_rollups_follow_every_write_and_match_a_rebuild_from_the_asks() {
             to,
             ..scope(o.admin, None, o.today)
         };
-        let d = compute(&app.pool, s).await.unwrap();
+        let d = compute(&app.pool, &app.pool, s).await.unwrap();
         let asked = app
             .count(&format!(
                 "select count(*) from referral_asks where asked_on between '{from}' and '{to}'"
@@ -691,7 +701,7 @@ async fn the_leaderboard_ranks_sources_by_introductions_then_wins_at_any_size() 
         )
         .await;
     }
-    let d = compute(&app.pool, scope(o.manager, None, o.today))
+    let d = compute(&app.pool, &app.pool, scope(o.manager, None, o.today))
         .await
         .unwrap();
     let leaders: Vec<(String, i64, i64)> = d
@@ -745,7 +755,7 @@ async fn the_leaderboard_ranks_sources_by_introductions_then_wins_at_any_size() 
             .await;
         }
     }
-    let d = compute(&app.pool, scope(o.manager, None, o.today))
+    let d = compute(&app.pool, &app.pool, scope(o.manager, None, o.today))
         .await
         .unwrap();
     let by_scan = warmline::db::metrics::source_leaderboard_scan(
@@ -862,4 +872,85 @@ async fn managers_land_on_the_dashboard_and_picked_dates_mean_a_custom_range_or_
         .await
         .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
         .assert_contains("Enter the dates like 2026-03-01");
+}
+
+/// Asks only queue their rollup changes; a fold that runs while an ask's transaction is still
+/// open leaves that ask for the next fold, a rebuild replaces what was queued, and the
+/// dashboard folds before it reads: each ask is counted exactly once, at once.
+#[tokio::test]
+async fn queued_rollup_changes_are_counted_once_whenever_they_are_folded() {
+    let app = TestApp::spawn().await;
+    let o = org(&app).await;
+    let total = |app: &TestApp| {
+        let pool = app.pool.clone();
+        async move {
+            compute(&pool, &pool, scope(o.admin, None, o.today))
+                .await
+                .unwrap()
+                .totals
+                .asks
+        }
+    };
+    let before = total(&app).await;
+    let ended_before = compute(&app.pool, &app.pool, scope(o.admin, None, o.today))
+        .await
+        .unwrap()
+        .totals
+        .ended;
+    assert_eq!(app.count("select count(*) from ask_rollup_queue").await, 0);
+    let sid: i64 = sqlx::query_scalar("select contact_id from contacts where name = 'Sid Source'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+
+    // An ask committed after the last fold is on the dashboard straight away.
+    ask(&app, o.r1, sid, (1, 0), "asked", &[], o.today).await;
+    assert_eq!(app.count("select count(*) from ask_rollup_queue").await, 1);
+    app.get("/metrics")
+        .await
+        .assert_contains("\nwarmline_rollup_queue_changes 1\n");
+    assert_eq!(total(&app).await, before + 1);
+    assert_eq!(app.count("select count(*) from ask_rollup_queue").await, 0);
+
+    // An ask whose transaction is open while a fold runs: not counted yet, not lost either.
+    let mut open = app.pool.begin().await.unwrap();
+    sqlx::query(
+        "insert into referral_asks (rep_id, source_contact_id, target_description, asked_on)
+         values ($1, $2, 'someone', current_date)",
+    )
+    .bind(o.r1.0)
+    .bind(sid)
+    .execute(&mut *open)
+    .await
+    .unwrap();
+    assert_eq!(
+        warmline::db::metrics::fold_rollups(&app.pool)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(total(&app).await, before + 1);
+    open.commit().await.unwrap();
+    assert_eq!(total(&app).await, before + 2);
+
+    // Queued changes and a rebuild: the rebuild's figures stand, the queue is not added twice.
+    ask(&app, o.r1, sid, (2, 0), "asked", &[], o.today).await;
+    exec(
+        &app,
+        "update referral_asks set stage = 'declined', closed_at = now()
+         where ask_id = (select max(ask_id) from referral_asks)",
+    )
+    .await;
+    assert_eq!(app.count("select count(*) from ask_rollup_queue").await, 3);
+    exec(
+        &app,
+        "select rebuild_ask_rollups(array(select user_id from users))",
+    )
+    .await;
+    assert_eq!(app.count("select count(*) from ask_rollup_queue").await, 0);
+    let dashboard = compute(&app.pool, &app.pool, scope(o.admin, None, o.today))
+        .await
+        .unwrap();
+    assert_eq!(dashboard.totals.asks, before + 3);
+    assert_eq!(dashboard.totals.ended, ended_before + 1, "the declined ask");
 }

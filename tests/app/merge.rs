@@ -244,7 +244,11 @@ async fn merging_moves_asks_follow_ups_and_relationships_and_keeps_the_figures_r
     .unwrap();
     assert_eq!(old_phone, "+49 30 1234");
 
-    // The ask dates (ask coverage, connector load) and rollups match a recomputation.
+    // The ask dates (ask coverage, connector load) and rollups match a recomputation, once the
+    // queued changes are folded.
+    warmline::db::metrics::fold_rollups(&app.pool)
+        .await
+        .unwrap();
     let stale_dates = app
         .count(
             "select count(*) from contacts where recent_ask_dates is distinct from ask_dates(contact_id, null)

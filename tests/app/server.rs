@@ -533,6 +533,48 @@ async fn two_instances_on_one_database_share_sessions_and_sweep_and_mail_each_th
         && b.log.lock().unwrap().contains("sweep done");
     assert!(swept_by_both, "both instances ran their sweeper");
 
+    // Asks logged while both fold the rollup queue every second: with no page read, the queue
+    // empties and every ask is counted once.
+    let source: i64 = sqlx::query_scalar(
+        "insert into contacts (owner_id, name) values ($1, 'Steady Source') returning contact_id",
+    )
+    .bind(reps[0].0)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    for batch in 0..20 {
+        sqlx::query(
+            "insert into referral_asks (rep_id, source_contact_id, target_description, asked_on)
+             select $1, $2, 'Prospect ' || ($3 * 10 + i), current_date from generate_series(1, 10) i",
+        )
+        .bind(reps[batch % 3].0)
+        .bind(source)
+        .bind(batch as i32)
+        .execute(&pool)
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let folded = warmline::embedded_pg::wait_until(Duration::from_secs(10), || async {
+        let queued: i64 = sqlx::query_scalar("select count(*) from ask_rollup_queue")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        queued == 0
+    })
+    .await;
+    assert!(folded, "the background tasks folded the queue");
+    let (rolled, dates): (i64, i32) = sqlx::query_as(
+        "select (select sum(asks)::int8 from ask_rollups),
+                (select cardinality(recent_ask_dates) from contacts where contact_id = $1)",
+    )
+    .bind(source)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(rolled, 200, "each ask rolled up once");
+    assert_eq!(dates, 12, "the source's ask dates came with the fold");
+
     // Signing out on one ends the session on the other.
     on_b.get("/follow-ups").await;
     on_b.post_form("/logout", &[]).await;

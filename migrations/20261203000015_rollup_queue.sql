@@ -1,0 +1,266 @@
+-- Aggregate upkeep leaves the ask's own transaction.
+--
+-- Until now every insert, update and delete of asks applied its change to the rollups in the
+-- statement itself. All asks of one rep on one day add to the same `ask_rollups` row (and the
+-- same weekly, yearly and `rep_activity` rows), so concurrent asks of a rep queued on that
+-- row's lock, and the upsert of four rollup tables took most of an ask's database time.
+--
+-- Now the triggers only append the change to `ask_rollup_queue`: an insert into a heap with no
+-- index, which nobody else's insert waits for. `fold_ask_rollups()` takes whatever is queued
+-- (delete … returning, in one transaction with the upsert), so each change is counted exactly
+-- once: either it is still in the queue or it is in the rollups, never both, never neither.
+-- A background task folds every second, and the pages that show these figures (dashboard,
+-- contacts) fold before they read, so they are exact for every ask committed before the
+-- request. Folds take a transaction-level advisory lock: one runs at a time, so two cannot
+-- deadlock on the rows they update, and a reader's fold waits at most for the one under way.
+--
+-- A new ask also changed its source contact (ask dates, last touch) and its target (last
+-- touch) in the ask's transaction: an update of a row with twelve indexes, most of what was
+-- left of an ask's trigger time. The fold does that too now, recomputing the source's dates
+-- from its asks (so it does not matter which fold, or which synchronous refresh after an edit,
+-- comes first). Edits, moves and removals of asks still refresh their sources at once.
+
+create table ask_rollup_queue (
+    sign                smallint not null check (sign in (-1, 1)),
+    rep_id              bigint not null,
+    asked_on            date not null,
+    created_at          timestamptz not null,
+    stage               text not null,
+    amount_won_cents    bigint,
+    introduced_on       date,
+    thanked_on          date,
+    -- For new asks only: the contacts whose ask dates and last touch the fold brings current.
+    source_contact_id   bigint,
+    target_contact_id   bigint
+);
+-- Emptied every second: vacuum it as soon as a few hundred rows are dead.
+alter table ask_rollup_queue set (autovacuum_vacuum_threshold = 200, autovacuum_vacuum_scale_factor = 0);
+
+-- The rollup changes of asks added (sign 1) and taken away (sign -1), with their contacts when
+-- `contacts` (new asks).
+create function ask_rollup_changes(sign smallint, asks referral_asks[], contacts boolean default false)
+returns setof ask_rollup_queue language sql immutable as $$
+    select sign, a.rep_id, a.asked_on, a.created_at, a.stage, a.amount_won_cents, a.introduced_on, a.thanked_on,
+           case when contacts then a.source_contact_id end, case when contacts then a.target_contact_id end
+    from unnest(asks) a
+$$;
+
+-- Applies queued changes to the rollups (the arithmetic of `apply_ask_rollups`, now fed by the
+-- queue) and recomputes the last entry of every rep they touch.
+create function apply_ask_rollup_changes(changes ask_rollup_queue[]) returns void
+language sql as $$
+    with c as (
+        select sign, rep_id, asked_on,
+               greatest((created_at at time zone 'UTC')::date - asked_on, 0) as delay_days,
+               sign * (stage in ('introduced', 'meeting_scheduled', 'meeting_held', 'won', 'lost'))::int as intros,
+               sign * (stage in ('meeting_held', 'won', 'lost'))::int as meetings,
+               sign * (stage = 'won')::int as wins,
+               sign * (stage = 'lost')::int as losses,
+               sign * (stage not in ('asked', 'promised_intro'))::int as ended,
+               sign * case when stage = 'won' then coalesce(amount_won_cents, 0) else 0 end as won_cents,
+               sign * (introduced_on is not null)::int as introduced,
+               sign * coalesce(thanked_on <= introduced_on + 7, false)::int as thanked
+        from unnest(changes)
+    ), days as (
+        select rep_id, asked_on, sum(sign) as asks, sum(intros) as intros, sum(meetings) as meetings,
+               sum(wins) as wins, sum(losses) as losses, sum(ended) as ended, sum(won_cents) as won_cents,
+               sum(introduced) as introduced, sum(thanked) as thanked,
+               sum(sign * (delay_days = 0)::int) as delay_0, sum(sign * (delay_days = 1)::int) as delay_1,
+               sum(sign * (delay_days = 2)::int) as delay_2, sum(sign * (delay_days = 3)::int) as delay_3,
+               sum(sign * (delay_days = 4)::int) as delay_4, sum(sign * (delay_days = 5)::int) as delay_5,
+               sum(sign * (delay_days = 6)::int) as delay_6
+        from c group by 1, 2
+    ), daily as (
+        insert into ask_rollups as r (rep_id, asked_on, asks, intros, meetings, wins, losses, ended, won_cents, introduced, thanked,
+                   delay_0, delay_1, delay_2, delay_3, delay_4, delay_5, delay_6)
+        select rep_id, asked_on, asks, intros, meetings, wins, losses, ended, won_cents, introduced, thanked,
+                   delay_0, delay_1, delay_2, delay_3, delay_4, delay_5, delay_6
+        from days order by 1, 2
+        on conflict (rep_id, asked_on) do update set
+            asks = r.asks + excluded.asks,
+            intros = r.intros + excluded.intros,
+            meetings = r.meetings + excluded.meetings,
+            wins = r.wins + excluded.wins,
+            losses = r.losses + excluded.losses,
+            ended = r.ended + excluded.ended,
+            won_cents = r.won_cents + excluded.won_cents,
+            introduced = r.introduced + excluded.introduced,
+            thanked = r.thanked + excluded.thanked,
+            delay_0 = r.delay_0 + excluded.delay_0,
+            delay_1 = r.delay_1 + excluded.delay_1,
+            delay_2 = r.delay_2 + excluded.delay_2,
+            delay_3 = r.delay_3 + excluded.delay_3,
+            delay_4 = r.delay_4 + excluded.delay_4,
+            delay_5 = r.delay_5 + excluded.delay_5,
+            delay_6 = r.delay_6 + excluded.delay_6
+        returning 1
+    ), weekly as (
+        insert into ask_week_rollups as r (rep_id, week, asks, intros, meetings, wins, losses, ended, won_cents, introduced, thanked,
+                   delay_0, delay_1, delay_2, delay_3, delay_4, delay_5, delay_6)
+        select rep_id, date_trunc('week', asked_on)::date, sum(asks), sum(intros), sum(meetings), sum(wins), sum(losses), sum(ended), sum(won_cents), sum(introduced), sum(thanked),
+               sum(delay_0), sum(delay_1), sum(delay_2), sum(delay_3), sum(delay_4), sum(delay_5), sum(delay_6)
+        from days group by 1, 2 order by 1, 2
+        on conflict (rep_id, week) do update set
+            asks = r.asks + excluded.asks,
+            intros = r.intros + excluded.intros,
+            meetings = r.meetings + excluded.meetings,
+            wins = r.wins + excluded.wins,
+            losses = r.losses + excluded.losses,
+            ended = r.ended + excluded.ended,
+            won_cents = r.won_cents + excluded.won_cents,
+            introduced = r.introduced + excluded.introduced,
+            thanked = r.thanked + excluded.thanked,
+            delay_0 = r.delay_0 + excluded.delay_0,
+            delay_1 = r.delay_1 + excluded.delay_1,
+            delay_2 = r.delay_2 + excluded.delay_2,
+            delay_3 = r.delay_3 + excluded.delay_3,
+            delay_4 = r.delay_4 + excluded.delay_4,
+            delay_5 = r.delay_5 + excluded.delay_5,
+            delay_6 = r.delay_6 + excluded.delay_6
+        returning 1
+    ), late as (
+        insert into ask_late_rollups as r (rep_id, asked_on, delay_days, asks)
+        select rep_id, asked_on, delay_days, sum(sign)
+        from c where delay_days >= 7 group by 1, 2, 3 order by 1, 2, 3
+        on conflict (rep_id, asked_on, delay_days) do update set asks = r.asks + excluded.asks
+        returning 1
+    ), yearly as (
+        insert into ask_year_rollups as r (rep_id, year, wins)
+        select rep_id, extract(year from asked_on)::int, sum(wins)
+        from days group by 1, 2 order by 1, 2
+        on conflict (rep_id, year) do update set wins = r.wins + excluded.wins
+        returning 1
+    )
+    select refresh_rep_activity(array(select distinct rep_id from unnest(changes)))
+$$;
+
+-- The old entry point, kept for anything that calls it: the same changes, applied at once.
+create or replace function apply_ask_rollups(added referral_asks[], removed referral_asks[]) returns void
+language sql as $$
+    select apply_ask_rollup_changes(array(
+        select q from ask_rollup_changes(1::smallint, added) q
+        union all
+        select q from ask_rollup_changes(-1::smallint, removed) q))
+$$;
+
+-- New asks' contacts: sources get their ask dates recomputed, sources and targets are touched
+-- on the ask date. One update per contact, in id order.
+create function refresh_asked_contacts(changes ask_rollup_queue[]) returns void language sql as $$
+    update contacts c
+    set recent_ask_dates = case when s.is_source then ask_dates(c.contact_id, null) else c.recent_ask_dates end,
+        intro_ask_dates = case when s.is_source
+                               then ask_dates(c.contact_id, '{introduced,meeting_scheduled,meeting_held,won,lost}')
+                               else c.intro_ask_dates end,
+        won_ask_dates = case when s.is_source then ask_dates(c.contact_id, '{won}') else c.won_ask_dates end,
+        last_touch_at = greatest(c.last_touch_at, s.touched)
+    from (
+        select x.id, bool_or(x.is_source) as is_source, max(x.asked_on)::timestamptz as touched
+        from (
+            select source_contact_id as id, true as is_source, asked_on from unnest(changes)
+            union all
+            select target_contact_id, false, asked_on from unnest(changes)
+        ) x
+        where x.id is not null
+        group by x.id
+        order by x.id
+    ) s
+    where c.contact_id = s.id
+$$;
+
+-- Folds everything queued into the rollups and the contacts; returns how many changes it folded.
+-- An empty queue costs one scan of an empty table and writes nothing.
+create function fold_ask_rollups() returns integer language plpgsql as $$
+declare
+    taken ask_rollup_queue[];
+begin
+    if not exists (select 1 from ask_rollup_queue) then
+        return 0;
+    end if;
+    perform pg_advisory_xact_lock(hashtext('fold_ask_rollups'));
+    with gone as (delete from ask_rollup_queue returning *)
+    select array_agg(g) into taken from gone g;
+    if taken is null then
+        return 0;
+    end if;
+    perform apply_ask_rollup_changes(taken);
+    perform refresh_asked_contacts(taken);
+    return cardinality(taken);
+end
+$$;
+
+-- A rebuild from the asks replaces whatever was queued for those reps. The queue is locked
+-- against new entries (which wait, they are not lost) so that the asks read and the queue
+-- emptied are the same set.
+create or replace function rebuild_ask_rollups(reps bigint[]) returns void language plpgsql as $$
+declare
+    rep bigint;
+begin
+    perform pg_advisory_xact_lock(hashtext('fold_ask_rollups'));
+    lock table ask_rollup_queue in exclusive mode;
+    -- The contacts of new asks are still to be brought current; their rollup changes are not.
+    perform refresh_asked_contacts(array(
+        select q from ask_rollup_queue q where q.rep_id = any(reps) and q.source_contact_id is not null));
+    delete from ask_rollup_queue where rep_id = any(reps);
+    delete from ask_rollups where rep_id = any(reps);
+    delete from ask_late_rollups where rep_id = any(reps);
+    delete from ask_week_rollups where rep_id = any(reps);
+    delete from ask_year_rollups where rep_id = any(reps);
+    -- One rep at a time keeps the arrays small.
+    foreach rep in array reps loop
+        perform apply_ask_rollup_changes(array(
+            select q from referral_asks a, ask_rollup_changes(1::smallint, array[a]) q
+            where a.rep_id = rep));
+    end loop;
+    perform refresh_rep_activity(reps);
+end
+$$;
+
+-- New asks are queued with their contacts; nothing else happens in the ask's statement.
+create or replace function ask_rollups_on_insert() returns trigger language plpgsql as $$
+begin
+    insert into ask_rollup_queue
+    select q.* from ask_rollup_changes(1::smallint, array(select n::referral_asks from inserted n), true) q;
+    return null;
+end
+$$;
+-- The touch is the fold's now.
+drop trigger referral_asks_touch on referral_asks;
+drop function touch_on_ask_insert();
+
+-- Changed asks: the change to the rollups is queued (the old version out, the new in); an ask
+-- moved to another date, source or stage has its sources' ask dates recomputed, as before.
+create or replace function ask_rollups_on_update() returns trigger language plpgsql as $$
+begin
+    insert into ask_rollup_queue
+    select q.* from ask_rollup_changes(1::smallint, array(
+        select n::referral_asks from newly n join lately o using (ask_id)
+        where ask_rollup_changed(n::referral_asks, o::referral_asks))) q
+    union all
+    select q.* from ask_rollup_changes(-1::smallint, array(
+        select o::referral_asks from newly n join lately o using (ask_id)
+        where ask_rollup_changed(n::referral_asks, o::referral_asks))) q;
+    perform refresh_source_ask_dates(array(
+        select distinct s.source_contact_id
+        from newly n join lately o using (ask_id),
+             lateral (values (n.source_contact_id), (o.source_contact_id)) s (source_contact_id)
+        where (n.asked_on, n.source_contact_id, n.stage) is distinct from (o.asked_on, o.source_contact_id, o.stage)));
+    return null;
+end
+$$;
+
+create or replace function ask_rollups_on_delete() returns trigger language plpgsql as $$
+begin
+    insert into ask_rollup_queue
+    select q.* from ask_rollup_changes(-1::smallint, array(select o::referral_asks from removed o)) q;
+    perform refresh_source_ask_dates(array(select distinct source_contact_id from removed));
+    return null;
+end
+$$;
+
+-- A follow-up's done date is only worked out when it is done: inserting an open one (every
+-- logged ask makes one) no longer looks up its owner.
+drop trigger follow_ups_done_on on follow_ups;
+create trigger follow_ups_done_on_insert before insert on follow_ups
+    for each row when (new.done_at is not null) execute function set_follow_up_done_on();
+create trigger follow_ups_done_on_update before update of done_at, owner_id on follow_ups
+    for each row execute function set_follow_up_done_on();
