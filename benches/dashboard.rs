@@ -88,6 +88,55 @@ async fn main() {
         median(times)
     };
     let whole = time_page(&mut admin, 21).await;
+    // Where the whole-organisation dashboard's database time goes: each query alone.
+    {
+        use warmline::db::metrics as m;
+        let viewer: i64 =
+            sqlx::query_scalar("select user_id from users where email = 'admin@bench.example'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        let scope = m::Scope {
+            viewer: warmline::accounts::model::UserId(viewer),
+            rep: None,
+            from: today - time::Duration::days(27),
+            to: today,
+            today,
+        };
+        let ids = m::scope_rep_ids(&pool, scope).await.unwrap();
+        let since = today - time::Duration::weeks(12);
+        let mut parts = Vec::new();
+        macro_rules! timed {
+            ($label:expr, $call:expr) => {{
+                let mut runs = Vec::new();
+                for _ in 0..21 {
+                    let started = Instant::now();
+                    $call.await.unwrap();
+                    runs.push(started.elapsed());
+                }
+                parts.push(format!("{} {}", $label, ms(median(runs))));
+            }};
+        }
+        timed!("fold", m::fold_rollups(&pool));
+        timed!("reps", m::scope_rep_ids(&pool, scope));
+        timed!("rep figures", m::rep_stats(&pool, &ids, scope));
+        timed!(
+            "previous period",
+            m::asks_made(
+                &pool,
+                &ids,
+                scope.from - time::Duration::days(28),
+                scope.from - time::Duration::days(1)
+            )
+        );
+        timed!("trend", m::weekly_trend(&pool, &ids, since));
+        timed!("promises", m::promises_kept(&pool, &ids, scope));
+        timed!("leaderboard", m::source_leaderboard(&pool, &ids, scope, 10));
+        timed!("connector load", m::connector_load(&pool, &ids, scope, 10));
+        timed!("coverage", m::ask_coverage(&pool, &ids, scope));
+        timed!("overdue", m::overdue_by_age(&pool, &ids, scope));
+        println!("  its queries one at a time: {}", parts.join(", "));
+    }
     let team = time_page(&mut manager, 21).await;
     // The count runs on a plain connection with the cluster's own settings (the application's
     // pool turns parallel workers off; a lone count(*) is where they help most).

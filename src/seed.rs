@@ -111,6 +111,23 @@ pub async fn seed(pool: &PgPool, size: Size, today: Date, force: bool) -> Result
     )
     .fetch_one(&mut *tx)
     .await?;
+    // The secondary indexes of the big tables are dropped for the load and built again after
+    // it, from their own definitions: one sorted build per index instead of millions of single
+    // insertions. Indexes behind constraints (keys, unique) stay and check every row.
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "select i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+         from pg_index i
+         where i.indrelid = any(array['contacts', 'referral_asks', 'ask_events', 'follow_ups']::regclass[])
+           and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)
+         order by 1",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for (name, _) in &indexes {
+        sqlx::raw_sql(&format!("drop index {name}"))
+            .execute(&mut *tx)
+            .await?;
+    }
     let mut contacts = plan_contacts(&mut rng, &reps, first_contact, size.contacts);
     let mut sources: HashMap<i64, Vec<i64>> = HashMap::new();
     let mut prospects: HashMap<i64, Vec<i64>> = HashMap::new();
@@ -137,6 +154,12 @@ pub async fn seed(pool: &PgPool, size: Size, today: Date, force: bool) -> Result
     report.asks = asks;
     report.events = events;
     report.follow_ups = follow_ups;
+    sqlx::raw_sql("set local maintenance_work_mem = '256MB'")
+        .execute(&mut *tx)
+        .await?;
+    for (_, definition) in &indexes {
+        sqlx::raw_sql(definition).execute(&mut *tx).await?;
+    }
     sqlx::raw_sql(
         "alter table contacts alter column contact_id set generated always;
          alter table referral_asks alter column ask_id set generated always;

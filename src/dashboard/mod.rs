@@ -165,7 +165,12 @@ const FOLD_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 pub async fn fold_continuously(pool: PgPool, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut failing = false;
     loop {
-        match db::metrics::fold_rollups(&pool).await {
+        let folded = tokio::select! {
+            folded = db::metrics::fold_rollups(&pool) => folded,
+            // A fold cut short rolls back whole: the queue keeps its changes.
+            _ = stop.changed() => break,
+        };
+        match folded {
             Ok(_) if failing => {
                 failing = false;
                 tracing::info!("folding the dashboard's rollups again");
@@ -196,15 +201,12 @@ pub async fn compute(primary: &PgPool, pool: &PgPool, scope: Scope) -> AppResult
     let ids = ids.as_slice();
     let monday = week_start(scope.today);
     let since = monday - Duration::weeks(TREND_WEEKS - 1);
+    // The period of the same length just before, for the change in asks.
     let length = scope.to - scope.from + Duration::days(1);
-    let previous = Scope {
-        from: scope.from - length,
-        to: scope.from - Duration::days(1),
-        ..scope
-    };
-    let (reps, before, found, promises, leaderboard, connector_load, coverage, overdue) = tokio::try_join!(
+    let (previous_from, previous_to) = (scope.from - length, scope.from - Duration::days(1));
+    let (reps, previous_asks, found, promises, leaderboard, connector_load, coverage, overdue) = tokio::try_join!(
         db::metrics::rep_stats(pool, ids, scope),
-        db::metrics::rep_stats(pool, ids, previous),
+        db::metrics::asks_made(pool, ids, previous_from, previous_to),
         db::metrics::weekly_trend(pool, ids, since),
         db::metrics::promises_kept(pool, ids, scope),
         db::metrics::source_leaderboard(pool, ids, scope, 10),
@@ -258,7 +260,7 @@ pub async fn compute(primary: &PgPool, pool: &PgPool, scope: Scope) -> AppResult
         trend,
         reps,
         totals,
-        previous_asks: before.iter().map(|r| r.asks).sum(),
+        previous_asks,
     })
 }
 

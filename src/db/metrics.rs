@@ -164,6 +164,25 @@ impl CohortParts {
     }
 }
 
+/// Asks made in a past period by the reps in `ids` (the comparison with the period before),
+/// summed from the daily rollups.
+pub async fn asks_made(
+    db: impl PgExecutor<'_>,
+    ids: &[i64],
+    from: Date,
+    to: Date,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"select coalesce(sum(asks), 0)::int8 as "asks!" from ask_rollups
+           where rep_id = any($1) and asked_on between $2 and $3"#,
+        ids,
+        from,
+        to
+    )
+    .fetch_one(db)
+    .await
+}
+
 /// Per-rep figures, by name: the cohort of asks made in the period, read from the rollups.
 pub async fn rep_stats(db: &PgPool, ids: &[i64], s: Scope) -> sqlx::Result<Vec<RepStats>> {
     let people = sqlx::query_as!(
