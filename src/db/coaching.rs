@@ -47,6 +47,22 @@ pub async fn insert(db: impl PgExecutor<'_>, n: &NewNote<'_>) -> sqlx::Result<i6
     .await
 }
 
+/// Marks a follow-up as the one a note's committed action became.
+pub async fn link_follow_up(
+    db: impl PgExecutor<'_>,
+    note: i64,
+    follow_up: i64,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update follow_ups set coaching_note_id = $2 where follow_up_id = $1",
+        follow_up,
+        note
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// A rep's notes, newest first.
 pub async fn for_rep(db: impl PgExecutor<'_>, rep: UserId, limit: i64) -> sqlx::Result<Vec<Note>> {
     sqlx::query_as!(

@@ -22,6 +22,25 @@ pub struct Notification {
     pub created_at: OffsetDateTime,
 }
 
+/// Tells a rep a coaching note was written for them (`body` cut to the column's 2,000
+/// characters).
+pub async fn insert_coaching(
+    db: impl PgExecutor<'_>,
+    rep: UserId,
+    follow_up: i64,
+    body: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into notifications (user_id, follow_up_id, kind, body) values ($1, $2, 'coaching', $3)",
+        rep.0,
+        follow_up,
+        body.chars().take(2000).collect::<String>()
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// How many of the user's notifications are unread.
 pub async fn unread_count(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
