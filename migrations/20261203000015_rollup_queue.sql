@@ -20,6 +20,15 @@
 -- from its asks (so it does not matter which fold, or which synchronous refresh after an edit,
 -- comes first). Edits, moves and removals of asks still refresh their sources at once.
 
+-- The stage sets the figures count by, defined once for SQL. The Rust side is
+-- `asks::model::Stage` (`reached_introduction`, `is_final`); a test compares the two.
+create function stages_reached_introduction() returns text[] language sql immutable parallel safe as $$
+    select '{introduced,meeting_scheduled,meeting_held,won,lost}'::text[]
+$$;
+create function stages_final() returns text[] language sql immutable parallel safe as $$
+    select '{won,lost,declined,no_one_in_mind,expired}'::text[]
+$$;
+
 create table ask_rollup_queue (
     sign                smallint not null check (sign in (-1, 1)),
     rep_id              bigint not null,
@@ -52,11 +61,11 @@ language sql as $$
     with c as (
         select sign, rep_id, asked_on,
                greatest((created_at at time zone 'UTC')::date - asked_on, 0) as delay_days,
-               sign * (stage in ('introduced', 'meeting_scheduled', 'meeting_held', 'won', 'lost'))::int as intros,
+               sign * (stage = any(stages_reached_introduction()))::int as intros,
                sign * (stage in ('meeting_held', 'won', 'lost'))::int as meetings,
                sign * (stage = 'won')::int as wins,
                sign * (stage = 'lost')::int as losses,
-               sign * (stage not in ('asked', 'promised_intro'))::int as ended,
+               sign * (stage = any(stages_reached_introduction() || stages_final()))::int as ended,
                sign * case when stage = 'won' then coalesce(amount_won_cents, 0) else 0 end as won_cents,
                sign * (introduced_on is not null)::int as introduced,
                sign * coalesce(thanked_on <= introduced_on + 7, false)::int as thanked
@@ -148,8 +157,7 @@ $$;
 create function refresh_asked_contacts(changes ask_rollup_queue[]) returns void language sql as $$
     update contacts c
     set recent_ask_dates = case when s.is_source then ask_dates(c.contact_id, null) else c.recent_ask_dates end,
-        intro_ask_dates = case when s.is_source
-                               then ask_dates(c.contact_id, '{introduced,meeting_scheduled,meeting_held,won,lost}')
+        intro_ask_dates = case when s.is_source then ask_dates(c.contact_id, stages_reached_introduction())
                                else c.intro_ask_dates end,
         won_ask_dates = case when s.is_source then ask_dates(c.contact_id, '{won}') else c.won_ask_dates end,
         last_touch_at = greatest(c.last_touch_at, s.touched)

@@ -18,10 +18,7 @@ use crate::followups;
 use crate::web::AppResult;
 use crate::web::form::FieldErrors;
 
-/// Asks to one source within this many days before a warning...
-pub const CONNECTOR_WINDOW_DAYS: i64 = 90;
-/// ...when the source was already asked more than this many times.
-pub const CONNECTOR_LIMIT: i64 = 3;
+pub use crate::domain::rules::{CONNECTOR_LIMIT, CONNECTOR_WINDOW_DAYS};
 /// Days until the first follow-up on a new ask, by default.
 pub const FOLLOW_UP_AFTER_DAYS: i64 = 7;
 

@@ -10,6 +10,7 @@ use time::{Date, Duration};
 
 use crate::accounts::model::UserId;
 use crate::contacts::model::ContactId;
+use crate::domain::rules::{CONNECTOR_LIMIT, CONNECTOR_WINDOW_DAYS};
 
 /// What a dashboard covers.
 #[derive(Debug, Clone, Copy)]
@@ -484,7 +485,7 @@ async fn leaders_with(
                            then dates_between(c.intro_ask_dates, $2, $3)
                            else (select count(*) from referral_asks a
                                  where a.source_contact_id = c.contact_id and a.asked_on between $2 and $3
-                                   and a.stage in ('introduced', 'meeting_scheduled', 'meeting_held', 'won', 'lost'))
+                                   and a.stage = any(stages_reached_introduction()))
                       end as intros,
                       case when cardinality(c.won_ask_dates) < 12 or c.won_ask_dates[12] < $2
                            then dates_between(c.won_ask_dates, $2, $3)
@@ -497,7 +498,7 @@ async fn leaders_with(
                select a.source_contact_id, count(*), count(*) filter (where a.stage = 'won')
                from referral_asks a
                where $5 = 0 and a.rep_id = any($1) and a.asked_on between $2 and $3
-                 and a.stage in ('introduced', 'meeting_scheduled', 'meeting_held', 'won', 'lost')
+                 and a.stage = any(stages_reached_introduction())
                group by a.source_contact_id
            ), top as (
                select * from candidates where intros >= $5
@@ -522,10 +523,10 @@ async fn leaders_with(
     .await
 }
 
-/// The scope's sources asked more than [`CONNECTOR_LIMIT`](crate::asks::service::CONNECTOR_LIMIT)
-/// times in the 90 days up to today: connector load. A source qualifies when the fourth of its
-/// latest ask dates falls in the window, which an index answers; the most recently overloaded
-/// come first, and the asks are counted for the few shown.
+/// The scope's sources asked more than [`CONNECTOR_LIMIT`] times in the
+/// [`CONNECTOR_WINDOW_DAYS`] up to today: connector load. A source qualifies when the fourth of
+/// its latest ask dates falls in the window, which an index answers; the most recently
+/// overloaded come first, and the asks are counted for the few shown.
 pub async fn connector_load(
     db: impl PgExecutor<'_>,
     ids: &[i64],
@@ -537,13 +538,13 @@ pub async fn connector_load(
         r#"with flagged as (
                select c.contact_id, c.fourth_last_asked_on
                from contacts c
-               where c.owner_id = any($1) and c.fourth_last_asked_on > $2::date - 90
+               where c.owner_id = any($1) and c.fourth_last_asked_on >= $2::date - $4::int
                order by c.fourth_last_asked_on desc, c.contact_id
                limit $3
            )
            select c.contact_id as "contact_id!: ContactId", c.name as "name!", u.name as "rep_name!",
                   (select count(*) from referral_asks a
-                   where a.source_contact_id = c.contact_id and a.asked_on > $2::date - 90) as "asks!",
+                   where a.source_contact_id = c.contact_id and a.asked_on >= $2::date - $4::int) as "asks!",
                   0::int8 as "intros!", 0::int8 as "wins!"
            from flagged f
            join contacts c on c.contact_id = f.contact_id
@@ -551,11 +552,15 @@ pub async fn connector_load(
            order by 4 desc, f.fourth_last_asked_on desc, lower(c.name)"#,
         ids,
         s.today,
-        limit
+        limit,
+        CONNECTOR_WINDOW_DAYS as i32
     )
     .fetch_all(db)
     .await
 }
+
+// "More than three" is "a fourth latest ask date": see `contacts.fourth_last_asked_on`.
+const _: () = assert!(CONNECTOR_LIMIT == 3);
 
 /// Asks and introductions per week (weeks start on Monday).
 #[derive(Debug, Clone)]

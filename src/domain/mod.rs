@@ -3,4 +3,5 @@
 
 pub mod content_lines;
 pub mod dates;
+pub mod rules;
 pub mod spreadsheet;

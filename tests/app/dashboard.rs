@@ -954,3 +954,72 @@ async fn queued_rollup_changes_are_counted_once_whenever_they_are_folded() {
     assert_eq!(dashboard.totals.asks, before + 3);
     assert_eq!(dashboard.totals.ended, ended_before + 1, "the declined ask");
 }
+
+/// The stage sets the SQL side counts by are the ones the Rust side decides with.
+#[tokio::test]
+async fn the_stage_sets_in_sql_are_the_ones_in_rust() {
+    use warmline::asks::model::Stage;
+    let app = TestApp::spawn().await;
+    let (introduced, fin): (Vec<String>, Vec<String>) =
+        sqlx::query_as("select stages_reached_introduction(), stages_final()")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let rust = |keep: fn(Stage) -> bool| -> Vec<String> {
+        let mut v: Vec<String> = Stage::ALL
+            .into_iter()
+            .filter(|s| keep(*s))
+            .map(|s| s.as_str().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(introduced), rust(Stage::reached_introduction));
+    assert_eq!(sorted(fin), rust(Stage::is_final));
+}
+
+/// One connector window for the quick log's warning and the dashboard's connector load: a
+/// source with its fourth ask exactly on the window's first day is over the limit for both,
+/// and a day earlier for neither.
+#[tokio::test]
+async fn the_quick_log_warning_and_connector_load_share_one_window() {
+    use warmline::asks::service::{CONNECTOR_LIMIT, CONNECTOR_WINDOW_DAYS};
+    let app = TestApp::spawn().await;
+    let o = org(&app).await;
+    app.login("rita@example.com", PASSWORD).await;
+    for (name, oldest) in [
+        ("Edge Connie", CONNECTOR_WINDOW_DAYS),
+        ("Early Eddie", CONNECTOR_WINDOW_DAYS + 1),
+    ] {
+        let source = contact(&app, o.r1, name, "referral_source", 3).await;
+        // One ask more than the limit, the oldest on the day given.
+        for days in std::iter::once(oldest).chain(1..=CONNECTOR_LIMIT) {
+            ask(&app, o.r1, source, (days, 0), "asked", &[], o.today).await;
+        }
+        let d = compute(&app.pool, &app.pool, scope(o.manager, None, o.today))
+            .await
+            .unwrap();
+        let listed = d.connector_load.iter().any(|s| s.name == name);
+        let week = app.get("/").await;
+        let submission = crate::common::http::input_value(&week.body, "submission_id").unwrap();
+        let answer = app
+            .post_form(
+                "/asks",
+                &[
+                    ("source", name),
+                    ("target", "Someone new"),
+                    ("reason", "Reason"),
+                    ("submission_id", &submission),
+                ],
+            )
+            .await;
+        let warned = answer.body.contains("Log it anyway");
+        let inside = oldest == CONNECTOR_WINDOW_DAYS;
+        assert_eq!(listed, inside, "{name} on the dashboard");
+        assert_eq!(warned, inside, "{name} warned about");
+    }
+}
