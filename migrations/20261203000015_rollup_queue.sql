@@ -176,23 +176,30 @@ create function refresh_asked_contacts(changes ask_rollup_queue[]) returns void 
 $$;
 
 -- Folds everything queued into the rollups and the contacts; returns how many changes it folded.
--- An empty queue costs one scan of an empty table and writes nothing.
+-- An empty queue costs one scan of an empty table and writes nothing. A long queue (a bulk
+-- change of many asks) is taken 5,000 changes at a time, so memory stays bounded.
 create function fold_ask_rollups() returns integer language plpgsql as $$
 declare
     taken ask_rollup_queue[];
+    folded integer := 0;
 begin
     if not exists (select 1 from ask_rollup_queue) then
         return 0;
     end if;
     perform pg_advisory_xact_lock(hashtext('fold_ask_rollups'));
-    with gone as (delete from ask_rollup_queue returning *)
-    select array_agg(g) into taken from gone g;
-    if taken is null then
-        return 0;
-    end if;
-    perform apply_ask_rollup_changes(taken);
-    perform refresh_asked_contacts(taken);
-    return cardinality(taken);
+    loop
+        with gone as (
+            delete from ask_rollup_queue
+            where ctid = any(array(select ctid from ask_rollup_queue limit 5000))
+            returning *
+        )
+        select array_agg(g) into taken from gone g;
+        exit when taken is null;
+        perform apply_ask_rollup_changes(taken);
+        perform refresh_asked_contacts(taken);
+        folded := folded + cardinality(taken);
+    end loop;
+    return folded;
 end
 $$;
 

@@ -953,6 +953,24 @@ async fn queued_rollup_changes_are_counted_once_whenever_they_are_folded() {
         .unwrap();
     assert_eq!(dashboard.totals.asks, before + 3);
     assert_eq!(dashboard.totals.ended, ended_before + 1, "the declined ask");
+
+    // A bulk change of many asks queues more than one fold takes at a time: all are folded.
+    exec(
+        &app,
+        &format!(
+            "insert into referral_asks (rep_id, source_contact_id, target_description, asked_on)
+             select {}, {sid}, 'Prospect ' || i, current_date from generate_series(1, 12000) i",
+            o.r1.0
+        ),
+    )
+    .await;
+    assert_eq!(
+        warmline::db::metrics::fold_rollups(&app.pool)
+            .await
+            .unwrap(),
+        12_000
+    );
+    assert_eq!(total(&app).await, before + 3 + 12_000);
 }
 
 /// The stage sets the SQL side counts by are the ones the Rust side decides with.
