@@ -62,6 +62,8 @@ pub async fn merge(
         ));
     }
     let mut tx = pool.begin().await?;
+    // Asks logged a moment ago have touched both contacts before their touches are compared.
+    db::metrics::fold_rollups(&mut *tx).await?;
     let old = db::contacts::merge(&mut tx, keep, drop).await?;
     db::audit::record(
         &mut *tx,
