@@ -20,13 +20,10 @@
 -- from its asks (so it does not matter which fold, or which synchronous refresh after an edit,
 -- comes first). Edits, moves and removals of asks still refresh their sources at once.
 
--- The stage sets the figures count by, defined once for SQL. The Rust side is
--- `asks::model::Stage` (`reached_introduction`, `is_final`); a test compares the two.
+-- The stages that got as far as an introduction, defined once for SQL queries written from
+-- here on. The Rust side is `asks::model::Stage::reached_introduction`; a test compares them.
 create function stages_reached_introduction() returns text[] language sql immutable parallel safe as $$
     select '{introduced,meeting_scheduled,meeting_held,won,lost}'::text[]
-$$;
-create function stages_final() returns text[] language sql immutable parallel safe as $$
-    select '{won,lost,declined,no_one_in_mind,expired}'::text[]
 $$;
 
 create table ask_rollup_queue (
@@ -54,102 +51,12 @@ returns setof ask_rollup_queue language sql immutable as $$
     from unnest(asks) a
 $$;
 
--- Applies queued changes to the rollups (the arithmetic of `apply_ask_rollups`, now fed by the
--- queue) and recomputes the last entry of every rep they touch.
-create function apply_ask_rollup_changes(changes ask_rollup_queue[]) returns void
-language sql as $$
-    with c as (
-        select sign, rep_id, asked_on,
-               greatest((created_at at time zone 'UTC')::date - asked_on, 0) as delay_days,
-               sign * (stage = any(stages_reached_introduction()))::int as intros,
-               sign * (stage in ('meeting_held', 'won', 'lost'))::int as meetings,
-               sign * (stage = 'won')::int as wins,
-               sign * (stage = 'lost')::int as losses,
-               sign * (stage = any(stages_reached_introduction() || stages_final()))::int as ended,
-               sign * case when stage = 'won' then coalesce(amount_won_cents, 0) else 0 end as won_cents,
-               sign * (introduced_on is not null)::int as introduced,
-               sign * coalesce(thanked_on <= introduced_on + 7, false)::int as thanked
-        from unnest(changes)
-    ), days as (
-        select rep_id, asked_on, sum(sign) as asks, sum(intros) as intros, sum(meetings) as meetings,
-               sum(wins) as wins, sum(losses) as losses, sum(ended) as ended, sum(won_cents) as won_cents,
-               sum(introduced) as introduced, sum(thanked) as thanked,
-               sum(sign * (delay_days = 0)::int) as delay_0, sum(sign * (delay_days = 1)::int) as delay_1,
-               sum(sign * (delay_days = 2)::int) as delay_2, sum(sign * (delay_days = 3)::int) as delay_3,
-               sum(sign * (delay_days = 4)::int) as delay_4, sum(sign * (delay_days = 5)::int) as delay_5,
-               sum(sign * (delay_days = 6)::int) as delay_6
-        from c group by 1, 2
-    ), daily as (
-        insert into ask_rollups as r (rep_id, asked_on, asks, intros, meetings, wins, losses, ended, won_cents, introduced, thanked,
-                   delay_0, delay_1, delay_2, delay_3, delay_4, delay_5, delay_6)
-        select rep_id, asked_on, asks, intros, meetings, wins, losses, ended, won_cents, introduced, thanked,
-                   delay_0, delay_1, delay_2, delay_3, delay_4, delay_5, delay_6
-        from days order by 1, 2
-        on conflict (rep_id, asked_on) do update set
-            asks = r.asks + excluded.asks,
-            intros = r.intros + excluded.intros,
-            meetings = r.meetings + excluded.meetings,
-            wins = r.wins + excluded.wins,
-            losses = r.losses + excluded.losses,
-            ended = r.ended + excluded.ended,
-            won_cents = r.won_cents + excluded.won_cents,
-            introduced = r.introduced + excluded.introduced,
-            thanked = r.thanked + excluded.thanked,
-            delay_0 = r.delay_0 + excluded.delay_0,
-            delay_1 = r.delay_1 + excluded.delay_1,
-            delay_2 = r.delay_2 + excluded.delay_2,
-            delay_3 = r.delay_3 + excluded.delay_3,
-            delay_4 = r.delay_4 + excluded.delay_4,
-            delay_5 = r.delay_5 + excluded.delay_5,
-            delay_6 = r.delay_6 + excluded.delay_6
-        returning 1
-    ), weekly as (
-        insert into ask_week_rollups as r (rep_id, week, asks, intros, meetings, wins, losses, ended, won_cents, introduced, thanked,
-                   delay_0, delay_1, delay_2, delay_3, delay_4, delay_5, delay_6)
-        select rep_id, date_trunc('week', asked_on)::date, sum(asks), sum(intros), sum(meetings), sum(wins), sum(losses), sum(ended), sum(won_cents), sum(introduced), sum(thanked),
-               sum(delay_0), sum(delay_1), sum(delay_2), sum(delay_3), sum(delay_4), sum(delay_5), sum(delay_6)
-        from days group by 1, 2 order by 1, 2
-        on conflict (rep_id, week) do update set
-            asks = r.asks + excluded.asks,
-            intros = r.intros + excluded.intros,
-            meetings = r.meetings + excluded.meetings,
-            wins = r.wins + excluded.wins,
-            losses = r.losses + excluded.losses,
-            ended = r.ended + excluded.ended,
-            won_cents = r.won_cents + excluded.won_cents,
-            introduced = r.introduced + excluded.introduced,
-            thanked = r.thanked + excluded.thanked,
-            delay_0 = r.delay_0 + excluded.delay_0,
-            delay_1 = r.delay_1 + excluded.delay_1,
-            delay_2 = r.delay_2 + excluded.delay_2,
-            delay_3 = r.delay_3 + excluded.delay_3,
-            delay_4 = r.delay_4 + excluded.delay_4,
-            delay_5 = r.delay_5 + excluded.delay_5,
-            delay_6 = r.delay_6 + excluded.delay_6
-        returning 1
-    ), late as (
-        insert into ask_late_rollups as r (rep_id, asked_on, delay_days, asks)
-        select rep_id, asked_on, delay_days, sum(sign)
-        from c where delay_days >= 7 group by 1, 2, 3 order by 1, 2, 3
-        on conflict (rep_id, asked_on, delay_days) do update set asks = r.asks + excluded.asks
-        returning 1
-    ), yearly as (
-        insert into ask_year_rollups as r (rep_id, year, wins)
-        select rep_id, extract(year from asked_on)::int, sum(wins)
-        from days group by 1, 2 order by 1, 2
-        on conflict (rep_id, year) do update set wins = r.wins + excluded.wins
-        returning 1
-    )
-    select refresh_rep_activity(array(select distinct rep_id from unnest(changes)))
-$$;
-
--- The old entry point, kept for anything that calls it: the same changes, applied at once.
-create or replace function apply_ask_rollups(added referral_asks[], removed referral_asks[]) returns void
-language sql as $$
-    select apply_ask_rollup_changes(array(
-        select q from ask_rollup_changes(1::smallint, added) q
-        union all
-        select q from ask_rollup_changes(-1::smallint, removed) q))
+-- Queued changes of one sign as the asks they stand for, for `apply_ask_rollups` (migration 008),
+-- which keeps doing the arithmetic.
+create function queued_asks(changes ask_rollup_queue[], wanted smallint) returns referral_asks[]
+language sql stable as $$
+    select array(select jsonb_populate_record(null::referral_asks, to_jsonb(q))
+                 from unnest(changes) q where q.sign = wanted)
 $$;
 
 -- New asks' contacts: sources get their ask dates recomputed, sources and targets are touched
@@ -195,7 +102,8 @@ begin
         )
         select array_agg(g) into taken from gone g;
         exit when taken is null;
-        perform apply_ask_rollup_changes(taken);
+        perform apply_ask_rollups(queued_asks(taken, 1::smallint), queued_asks(taken, -1::smallint));
+        perform refresh_rep_activity(array(select distinct q.rep_id from unnest(taken) q));
         perform refresh_asked_contacts(taken);
         folded := folded + cardinality(taken);
     end loop;
@@ -222,9 +130,7 @@ begin
     delete from ask_year_rollups where rep_id = any(reps);
     -- One rep at a time keeps the arrays small.
     foreach rep in array reps loop
-        perform apply_ask_rollup_changes(array(
-            select q from referral_asks a, ask_rollup_changes(1::smallint, array[a]) q
-            where a.rep_id = rep));
+        perform apply_ask_rollups(array(select a from referral_asks a where a.rep_id = rep), '{}');
     end loop;
     perform refresh_rep_activity(reps);
 end
