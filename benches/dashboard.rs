@@ -97,7 +97,7 @@ async fn main() {
                 .await
                 .unwrap();
         let scope = m::Scope {
-            viewer: warmline::accounts::model::UserId(viewer),
+            viewer: warmline::domain::users::UserId(viewer),
             rep: None,
             from: today - time::Duration::days(27),
             to: today,

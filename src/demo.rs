@@ -7,7 +7,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::accounts::password;
-use crate::asks::model::titles;
+use crate::domain::asks::titles;
 
 /// The password of every demo login.
 pub const PASSWORD: &str = "warmline-demo-2026";

@@ -22,7 +22,8 @@ pub mod dashboard;
 pub mod db;
 /// `warmline demo`: a demo organisation for trying Warmline out.
 pub mod demo;
-/// Domain types and rules shared by every layer: dates, ….
+/// Domain types and rules shared by every layer: ids, users and roles, stages, contacts,
+/// field messages, dates. Imports no feature, no web and no database.
 pub mod domain;
 /// A private PostgreSQL cluster run from the system's server binaries.
 pub mod embedded_pg;

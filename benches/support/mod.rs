@@ -36,7 +36,7 @@ pub async fn database(label: &str) -> (EmbeddedPg, PgPool, String) {
 pub const PASSWORD: &str = "bench password 1";
 
 /// Adds the rep the benchmarks sign in as (`rep@bench.example`, [`PASSWORD`]).
-pub async fn add_rep(pool: &PgPool) -> warmline::accounts::model::UserId {
+pub async fn add_rep(pool: &PgPool) -> warmline::domain::users::UserId {
     let input = warmline::accounts::service::NewUserInput {
         email: "rep@bench.example".into(),
         name: "Bench Rep".into(),

@@ -3,9 +3,9 @@
 use axum_login::{AuthUser, AuthnBackend};
 use sqlx::PgPool;
 
-use super::model::{User, UserId};
 use super::password;
 use crate::db;
+use crate::domain::users::{User, UserId};
 
 /// Loads users from PostgreSQL and verifies their passwords.
 #[derive(Debug, Clone)]

@@ -1,7 +1,6 @@
 //! Accounts: first-run setup, logging in and out, and the rules for users and passwords.
 
 pub mod backend;
-pub mod model;
 pub mod password;
 pub mod service;
 
@@ -16,13 +15,13 @@ use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
 use self::backend::Credentials;
-use self::model::{Email, Role, check_password, parse_name};
 use crate::db;
 use crate::db::users::NewUser;
+use crate::domain::fields::FieldErrors;
+use crate::domain::users::{Email, Role, check_password, parse_name};
 use crate::state::AppState;
 use crate::web::auth::{AUTHENTICATED_AT, AuthSession, ClientAddr};
 use crate::web::cookie_value;
-use crate::web::form::FieldErrors;
 use crate::web::{
     AppError, AppResult, FlashKind, PageContext, csrf, local_path, redirect_with_flash, render,
 };
@@ -328,7 +327,10 @@ async fn log_out(State(state): State<AppState>, mut auth: AuthSession) -> AppRes
 
 /// Logs `user` in on this session: a new session id, a new CSRF token, and the login time for
 /// the absolute lifetime.
-pub async fn start_session(auth: &mut AuthSession, user: &model::User) -> AppResult<()> {
+pub async fn start_session(
+    auth: &mut AuthSession,
+    user: &crate::domain::users::User,
+) -> AppResult<()> {
     auth.login(user)
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("login: {e}")))?;

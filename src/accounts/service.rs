@@ -8,12 +8,12 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
-use super::model::{Email, Role, UserId, check_password, parse_name, parse_weekly_target};
 use super::password;
 use crate::db;
 use crate::db::users::NewUser;
+use crate::domain::fields::FieldErrors;
+use crate::domain::users::{Email, Role, UserId, check_password, parse_name, parse_weekly_target};
 use crate::web::AppResult;
-use crate::web::form::FieldErrors;
 
 /// A new user as typed into a form or given on the command line.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -101,7 +101,7 @@ pub struct AssignmentInput {
 pub async fn change_assignment(
     pool: &PgPool,
     actor: UserId,
-    user: &super::model::User,
+    user: &crate::domain::users::User,
     input: &AssignmentInput,
 ) -> AppResult<Result<(), FieldErrors>> {
     let mut errors = FieldErrors::default();
@@ -111,7 +111,7 @@ pub async fn change_assignment(
         parse_weekly_target(&input.weekly_ask_target),
     );
     let manager_id = check_manager(pool, &input.manager_id, &mut errors).await?;
-    if user.id == actor && role.is_some_and(|r| r != super::model::Role::Admin) {
+    if user.id == actor && role.is_some_and(|r| r != crate::domain::users::Role::Admin) {
         errors.add("role", "You cannot take away your own admin role.");
     }
     let (Some(role), Some(target), true) = (role, target, errors.is_empty()) else {

@@ -9,12 +9,12 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::accounts::model::{Role, User, UserId};
 use crate::db;
 use crate::db::webhooks::Endpoint;
+use crate::domain::fields::FieldErrors;
+use crate::domain::users::{Role, User, UserId};
 use crate::state::AppState;
 use crate::web::auth::ApiUser;
-use crate::web::form::FieldErrors;
 use crate::web::{AppError, AppResult};
 use crate::webhooks::{self, NewEndpoint};
 

@@ -1,7 +1,6 @@
 //! Referral asks: logging them, the list, one ask's timeline, recording what happened, and
 //! the close-the-loop checklist.
 
-pub mod model;
 pub mod service;
 
 use askama::Template;
@@ -14,16 +13,16 @@ use serde::Deserialize;
 use serde_json::json;
 use time::Date;
 
-use self::model::{AskId, CHANNELS, EventKind, Stage, channel_label, format_amount};
 use self::service::{AskForm, EventForm};
-use crate::accounts::model::{User, UserId};
 use crate::db;
 use crate::db::asks::{Ask, AskFilter, Cursor, Event};
 use crate::db::follow_ups::FollowUp;
+use crate::domain::asks::{AskId, CHANNELS, EventKind, Stage, channel_label, format_amount};
 use crate::domain::dates::parse_date;
+use crate::domain::fields::FieldErrors;
+use crate::domain::users::{User, UserId};
 use crate::state::AppState;
 use crate::web::auth::CurrentUser;
-use crate::web::form::FieldErrors;
 use crate::web::{AppError, AppResult, FlashKind, PageContext, redirect_with_flash, render};
 
 const PAGE_SIZE: i64 = 50;
@@ -177,13 +176,13 @@ impl AskPage {
     }
 
     /// The stage bar: where the ask is along the flow.
-    fn steps(&self) -> Vec<(Stage, model::Step)> {
-        model::stage_steps(self.ask.stage)
+    fn steps(&self) -> Vec<(Stage, crate::domain::asks::Step)> {
+        crate::domain::asks::stage_steps(self.ask.stage)
     }
 
     /// The stage moves allowed from here, each a button (a win asks for its amount).
     fn moves(&self) -> Vec<EventKind> {
-        model::allowed_events(self.ask.stage)
+        crate::domain::asks::allowed_events(self.ask.stage)
             .into_iter()
             .filter(|kind| kind.stage().is_some())
             .collect()
@@ -191,7 +190,7 @@ impl AskPage {
 
     /// What the event form offers: only what may be recorded now.
     fn choices(&self) -> Vec<EventKind> {
-        model::allowed_events(self.ask.stage)
+        crate::domain::asks::allowed_events(self.ask.stage)
     }
 
     /// The first open follow-up listed after position `index`: where marking one done

@@ -6,17 +6,17 @@ use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
 use time::{Date, Duration};
 use uuid::Uuid;
 
-use super::model::{AskId, CHANNELS, EventKind, Stage, check_move, parse_amount, titles};
-use crate::accounts::model::User;
-use crate::contacts::model::{ContactFields, ContactId, Kind};
 use crate::db;
 use crate::db::asks::{Locked, NewAsk};
 use crate::db::contacts::Choice;
 use crate::db::follow_ups::NewFollowUp;
+use crate::domain::asks::{AskId, CHANNELS, EventKind, Stage, check_move, parse_amount, titles};
+use crate::domain::contacts::{ContactFields, ContactId, Kind};
 use crate::domain::dates::parse_date;
+use crate::domain::fields::FieldErrors;
+use crate::domain::users::User;
 use crate::followups;
 use crate::web::AppResult;
-use crate::web::form::FieldErrors;
 
 pub use crate::domain::rules::{CONNECTOR_LIMIT, CONNECTOR_WINDOW_DAYS};
 /// Days until the first follow-up on a new ask, by default.

@@ -8,13 +8,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::model::{ContactFields, ContactId, ContactInput, Kind, canonical_linkedin, person_name};
 use super::sources;
 use super::vcard;
-use crate::accounts::model::UserId;
 use crate::db;
 use crate::db::contacts::Batch;
+use crate::domain::contacts::{
+    ContactFields, ContactId, ContactInput, Kind, canonical_linkedin, person_name,
+};
 use crate::domain::spreadsheet::restore;
+use crate::domain::users::UserId;
 
 /// The largest file accepted.
 pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;

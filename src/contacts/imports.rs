@@ -8,10 +8,10 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 
 use super::import::{self, Choices, Duplicate, Field, Format, Original, Plan, Rejected};
-use super::model::ContactFields;
-use crate::accounts::model::User;
 use crate::db;
 use crate::db::contacts::{PendingImport, StoredImport};
+use crate::domain::contacts::ContactFields;
+use crate::domain::users::User;
 use crate::state::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::{AppError, AppResult, FlashKind, PageContext, redirect_with_flash, render};

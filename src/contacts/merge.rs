@@ -12,10 +12,10 @@ use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::model::ContactId;
-use crate::accounts::model::User;
 use crate::db;
 use crate::db::contacts::{Contact, PossibleDuplicate};
+use crate::domain::contacts::ContactId;
+use crate::domain::users::User;
 use crate::state::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::{AppError, AppResult, FlashKind, PageContext, redirect_with_flash, render};

@@ -5,7 +5,6 @@ pub mod export;
 pub mod import;
 mod imports;
 pub mod merge;
-pub mod model;
 pub mod sources;
 pub mod vcard;
 
@@ -18,13 +17,13 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use self::model::{ContactId, ContactInput, Kind};
-use crate::accounts::model::{User, UserId};
 use crate::db;
 use crate::db::contacts::{Contact, ContactFilter, Cursor, Introducer, Related};
+use crate::domain::contacts::{ContactId, ContactInput, Kind};
+use crate::domain::fields::FieldErrors;
+use crate::domain::users::{User, UserId};
 use crate::state::AppState;
 use crate::web::auth::CurrentUser;
-use crate::web::form::FieldErrors;
 use crate::web::{AppError, AppResult, FlashKind, PageContext, redirect_with_flash, render};
 
 /// Contacts on one page of the list.
@@ -311,7 +310,7 @@ struct ContactPage {
 impl ContactPage {
     /// How an event of the history reads.
     fn event_label(kind: &str) -> &'static str {
-        crate::asks::model::EventKind::parse(kind).map_or("Event", |k| k.label())
+        crate::domain::asks::EventKind::parse(kind).map_or("Event", |k| k.label())
     }
 }
 

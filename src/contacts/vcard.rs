@@ -1,7 +1,7 @@
 //! vCard 4.0 (RFC 6350): writing contacts and reading them back.
 
-use super::model::{ContactInput, Kind, canonical_linkedin, person_name};
 use crate::db::contacts::Contact;
+use crate::domain::contacts::{ContactInput, Kind, canonical_linkedin, person_name};
 use crate::domain::content_lines::{escape, fold_into, unescape};
 
 /// One contact as a vCard, with CRLF line ends and lines folded at 75 octets.
@@ -171,7 +171,7 @@ impl Card {
             "CATEGORIES" => {
                 let kind = value()
                     .split(',')
-                    .find(|c| super::model::Kind::parse(c).is_some())
+                    .find(|c| crate::domain::contacts::Kind::parse(c).is_some())
                     .unwrap_or("")
                     .to_string();
                 if self.input.kind.is_empty() {

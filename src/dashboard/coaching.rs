@@ -8,14 +8,14 @@ use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgPool;
 
-use crate::accounts::model::{User, UserId};
 use crate::db;
 use crate::db::coaching::NewNote;
 use crate::db::follow_ups::NewFollowUp;
 use crate::domain::dates::week_start;
+use crate::domain::fields::FieldErrors;
+use crate::domain::users::{User, UserId};
 use crate::state::AppState;
 use crate::web::auth::Manager;
-use crate::web::form::FieldErrors;
 use crate::web::{AppError, AppResult, FlashKind, PageContext, redirect_with_flash};
 
 use super::Filters;

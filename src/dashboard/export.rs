@@ -4,8 +4,8 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use crate::asks::model::format_amount;
 use crate::db::metrics::OverdueByAge;
+use crate::domain::asks::format_amount;
 use crate::domain::spreadsheet::CsvOut;
 use crate::state::AppState;
 use crate::web::auth::Manager;

@@ -5,11 +5,11 @@ use std::borrow::Borrow;
 use sqlx::PgPool;
 use time::{Date, Duration, Month};
 
-use crate::accounts::model::UserId;
-use crate::asks::model::format_amount;
 use crate::db;
 use crate::db::metrics::{OverdueByAge, RepStats, Scope, SourceRow, WeekRow};
+use crate::domain::asks::format_amount;
 use crate::domain::dates::week_start;
+use crate::domain::users::UserId;
 use crate::web::AppResult;
 
 use super::charts;

@@ -15,10 +15,10 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use time::{Date, Duration, Month};
 
-use crate::accounts::model::{User, UserId};
 use crate::db;
 use crate::db::metrics::Scope;
 use crate::domain::dates::{parse_clamped, week_start};
+use crate::domain::users::{User, UserId};
 use crate::state::AppState;
 use crate::web::{AppError, AppResult};
 

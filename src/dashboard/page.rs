@@ -5,8 +5,8 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::accounts::model::UserId;
 use crate::db;
+use crate::domain::users::UserId;
 use crate::state::AppState;
 use crate::web::auth::Manager;
 use crate::web::{AppResult, PageContext, render};
@@ -44,7 +44,7 @@ pub(super) async fn show_dashboard(
         db::users::list_team(&state.pool, viewer.id)
             .await?
             .into_iter()
-            .filter(|m| m.role == crate::accounts::model::Role::Rep && m.deactivated_at.is_none())
+            .filter(|m| m.role == crate::domain::users::Role::Rep && m.deactivated_at.is_none())
             .map(|m| (m.user_id, m.name))
             .collect()
     };

@@ -8,12 +8,12 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::accounts::model::{User, UserId};
 use crate::db;
 use crate::db::coaching::Note;
+use crate::domain::fields::FieldErrors;
+use crate::domain::users::{User, UserId};
 use crate::state::AppState;
 use crate::web::auth::Manager;
-use crate::web::form::FieldErrors;
 use crate::web::{AppError, AppResult, FlashKind, PageContext, redirect_with_flash, render};
 
 use super::coaching::CoachingForm;

@@ -5,9 +5,9 @@ use sqlx::{FromRow, PgExecutor, Postgres, QueryBuilder, Transaction};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::accounts::model::UserId;
-use crate::asks::model::{AskId, EventKind, Stage};
-use crate::contacts::model::ContactId;
+use crate::domain::asks::{AskId, EventKind, Stage};
+use crate::domain::contacts::ContactId;
+use crate::domain::users::UserId;
 
 /// An ask with the names a page shows.
 #[derive(Debug, Clone, FromRow)]

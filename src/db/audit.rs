@@ -3,7 +3,7 @@
 use serde_json::Value;
 use sqlx::PgExecutor;
 
-use crate::accounts::model::UserId;
+use crate::domain::users::UserId;
 
 /// Appends one entry. `actor` is `None` for changes made from the command line.
 pub async fn record(

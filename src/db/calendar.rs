@@ -4,7 +4,7 @@
 use sqlx::PgExecutor;
 use time::{Date, OffsetDateTime};
 
-use crate::accounts::model::{User, UserId};
+use crate::domain::users::{User, UserId};
 
 /// One all-day event of the feed.
 #[derive(Debug, Clone)]

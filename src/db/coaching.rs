@@ -3,7 +3,7 @@
 use sqlx::PgExecutor;
 use time::{Date, OffsetDateTime};
 
-use crate::accounts::model::UserId;
+use crate::domain::users::UserId;
 
 /// A coaching note with its author's name.
 #[derive(Debug, Clone)]

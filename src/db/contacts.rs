@@ -4,8 +4,8 @@
 use sqlx::{FromRow, PgExecutor, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 
-use crate::accounts::model::UserId;
-use crate::contacts::model::{ContactFields, ContactId, Kind};
+use crate::domain::contacts::{ContactFields, ContactId, Kind};
+use crate::domain::users::UserId;
 
 /// The unique indexes that keep one contact per e-mail and per LinkedIn URL in a network.
 pub const EMAIL_KEY: &str = "contacts_owner_email_key";

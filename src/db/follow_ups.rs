@@ -3,9 +3,9 @@
 use sqlx::PgExecutor;
 use time::{Date, OffsetDateTime};
 
-use crate::accounts::model::UserId;
-use crate::asks::model::AskId;
-use crate::contacts::model::ContactId;
+use crate::domain::asks::AskId;
+use crate::domain::contacts::ContactId;
+use crate::domain::users::UserId;
 
 /// A follow-up with the names its list shows.
 #[derive(Debug, Clone)]

@@ -114,13 +114,13 @@ pub async fn is_known_device(
 pub async fn remember_device(
     db: impl PgExecutor<'_>,
     device_hash: &[u8],
-    user: crate::accounts::model::UserId,
+    user: crate::domain::users::UserId,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "insert into known_devices (device_hash, user_id) values ($1, $2)
          on conflict (device_hash, user_id) do update set last_used_at = now()",
         device_hash,
-        user as crate::accounts::model::UserId
+        user as crate::domain::users::UserId
     )
     .execute(db)
     .await?;

@@ -8,9 +8,9 @@
 use sqlx::{PgExecutor, PgPool};
 use time::{Date, Duration};
 
-use crate::accounts::model::UserId;
-use crate::contacts::model::ContactId;
+use crate::domain::contacts::ContactId;
 use crate::domain::rules::{CONNECTOR_LIMIT, CONNECTOR_WINDOW_DAYS};
+use crate::domain::users::UserId;
 
 /// What a dashboard covers.
 #[derive(Debug, Clone, Copy)]

@@ -23,8 +23,8 @@ use anyhow::{Context, Result, bail};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgPool};
 
-use crate::accounts::model::UserId;
 use crate::config::Config;
+use crate::domain::users::UserId;
 use crate::embedded_pg::{self, ClusterOptions, EmbeddedPg};
 
 /// Who uses the data directory: the one process that starts and stops the embedded cluster

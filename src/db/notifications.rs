@@ -3,8 +3,8 @@
 use sqlx::{PgExecutor, Postgres, Transaction};
 use time::{Date, OffsetDateTime};
 
-use crate::accounts::model::UserId;
-use crate::asks::model::AskId;
+use crate::domain::asks::AskId;
+use crate::domain::users::UserId;
 
 /// A notification as the list shows it, with where it leads.
 #[derive(Debug, Clone)]

@@ -3,7 +3,7 @@
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 
-use crate::accounts::model::UserId;
+use crate::domain::users::UserId;
 
 /// A token as listed on the settings page.
 #[derive(Debug, Clone)]

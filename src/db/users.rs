@@ -3,21 +3,7 @@
 use sqlx::{PgExecutor, Postgres, Transaction};
 use time::OffsetDateTime;
 
-use crate::accounts::model::{Role, User, UserId};
-
-/// A `users` row without its password hash.
-#[derive(Debug, Clone)]
-pub struct UserRecord {
-    pub user_id: UserId,
-    pub email: String,
-    pub name: String,
-    pub role: Role,
-    pub manager_id: Option<UserId>,
-    pub time_zone: String,
-    pub weekly_ask_target: i32,
-    pub deactivated_at: Option<OffsetDateTime>,
-    pub session_epoch: i32,
-}
+use crate::domain::users::{Role, User, UserId, UserRecord};
 
 /// What creating a user needs.
 #[derive(Debug)]

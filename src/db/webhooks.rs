@@ -8,7 +8,7 @@ use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::accounts::model::UserId;
+use crate::domain::users::UserId;
 
 /// An endpoint as the admin page and the API show it (never its secret).
 #[derive(Debug, Clone, Serialize)]

@@ -1,7 +1,12 @@
-//! Domain types and rules that every layer shares. Nothing here imports the web layer or the
-//! database.
+//! Domain types and rules that every layer shares: ids, roles and users, asks and their stage
+//! flow, contacts, field messages, dates. Nothing here imports a feature, the web layer or the
+//! database; the database layer and the features import from here.
 
+pub mod asks;
+pub mod contacts;
 pub mod content_lines;
 pub mod dates;
+pub mod fields;
 pub mod rules;
 pub mod spreadsheet;
+pub mod users;

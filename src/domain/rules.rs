@@ -1,5 +1,5 @@
 //! Business rules that several layers apply: defined here once. Stage sets live with
-//! [`Stage`](crate::asks::model::Stage), and for SQL in functions a test compares with it.
+//! [`Stage`](crate::domain::asks::Stage), and for SQL in functions a test compares with it.
 
 /// Asks to one source within this many days (today and the days before) count as its load...
 pub const CONNECTOR_WINDOW_DAYS: i64 = 90;

@@ -9,15 +9,15 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use time::{Date, Duration};
 
-use crate::accounts::model::User;
-use crate::asks::model::AskId;
-use crate::contacts::model::ContactId;
 use crate::db;
 use crate::db::follow_ups::{FollowUp, NewFollowUp};
+use crate::domain::asks::AskId;
+use crate::domain::contacts::ContactId;
 use crate::domain::dates::parse_date;
+use crate::domain::fields::FieldErrors;
+use crate::domain::users::User;
 use crate::state::AppState;
 use crate::web::auth::CurrentUser;
-use crate::web::form::FieldErrors;
 use crate::web::{
     AppError, AppResult, Flash, FlashKind, PageContext, local_path, redirect_with_flash, render,
 };

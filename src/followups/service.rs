@@ -15,11 +15,11 @@ use serde_json::json;
 use sqlx::PgConnection;
 use time::Date;
 
-use crate::accounts::model::UserId;
-use crate::asks::model::AskId;
 use crate::db;
 use crate::db::follow_ups::NewFollowUp;
+use crate::domain::asks::AskId;
 use crate::domain::dates::{add_days, parse_date};
+use crate::domain::users::UserId;
 
 /// How far a postpone moves an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

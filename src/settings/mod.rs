@@ -9,13 +9,13 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::accounts::model::{User, UserId, check_password, parse_name};
 use crate::accounts::{password, service, start_session};
 use crate::db;
 use crate::db::tokens::TokenSummary;
+use crate::domain::fields::FieldErrors;
+use crate::domain::users::{User, UserId, check_password, parse_name};
 use crate::state::AppState;
 use crate::web::auth::{AuthSession, CurrentUser};
-use crate::web::form::FieldErrors;
 use crate::web::{AppError, AppResult, FlashKind, PageContext, redirect_with_flash, render};
 
 /// The settings routes.

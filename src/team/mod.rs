@@ -8,14 +8,14 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 
-use crate::accounts::model::{Role, User, UserId};
 use crate::accounts::service::{self, AssignmentInput, NewUserInput};
 use crate::db;
 use crate::db::users::TeamMember;
+use crate::domain::fields::FieldErrors;
+use crate::domain::users::{Role, User, UserId};
 use crate::health::DiskSpace;
 use crate::state::AppState;
 use crate::web::auth::{Admin, Manager};
-use crate::web::form::FieldErrors;
 use crate::web::{AppError, AppResult, FlashKind, PageContext, redirect_with_flash, render};
 
 /// The team routes: managers read their subtree, admins change anyone; a rep gets 404.

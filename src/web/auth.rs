@@ -13,9 +13,9 @@ use time::OffsetDateTime;
 
 use super::AppError;
 use crate::accounts::backend::Backend;
-use crate::accounts::model::{Role, User};
 use crate::accounts::service;
 use crate::db;
+use crate::domain::users::{Role, User};
 use crate::state::AppState;
 
 /// The login session of a request.

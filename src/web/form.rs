@@ -1,6 +1,5 @@
-//! Form validation: field-by-field messages for a re-rendered form.
-
-use std::collections::BTreeMap;
+//! Form input at the web edge: refusing characters that cannot be stored, and telling forms
+//! from other bodies.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -10,47 +9,6 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppError;
 use crate::state::AppState;
-
-/// Messages keyed by form field name.
-#[derive(Debug, Clone, Default)]
-pub struct FieldErrors(BTreeMap<&'static str, String>);
-
-impl FieldErrors {
-    /// Records a message for `field` (the first one wins).
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        self.0.entry(field).or_insert_with(|| message.into());
-    }
-
-    /// Keeps a parsed value, or records why it did not parse.
-    pub fn check<T, E: Into<String>>(
-        &mut self,
-        field: &'static str,
-        parsed: Result<T, E>,
-    ) -> Option<T> {
-        match parsed {
-            Ok(value) => Some(value),
-            Err(message) => {
-                self.add(field, message);
-                None
-            }
-        }
-    }
-
-    /// The message for `field`, if any.
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.0.get(field).map(String::as_str)
-    }
-
-    /// Whether every field is fine.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Every message, for problem+json responses.
-    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        self.0.iter().map(|(k, v)| (*k, v.as_str()))
-    }
-}
 
 /// Refuses, before any handler sees it, a query string or URL-encoded form whose values hold
 /// a control character other than tab, line feed and carriage return. PostgreSQL cannot store

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::AuthSession;
 use super::{AppError, csrf};
-use crate::accounts::model::Role;
+use crate::domain::users::Role;
 use crate::state::AppState;
 
 const FLASH_COOKIE: &str = "warmline_flash";

@@ -17,12 +17,13 @@ use rand::RngCore;
 use serde_json::json;
 use sqlx::PgPool;
 
-use crate::accounts::model::User;
 use crate::db;
 use crate::db::webhooks::{Delivery, Endpoint};
+use crate::domain::fields::FieldErrors;
+use crate::domain::users::User;
 use crate::state::AppState;
 use crate::web::auth::Admin;
-use crate::web::form::{FieldErrors, is_unstorable};
+use crate::web::form::is_unstorable;
 use crate::web::{AppError, AppResult, FlashKind, PageContext, redirect_with_flash, render};
 
 /// Every event an endpoint can subscribe to, with what it means.

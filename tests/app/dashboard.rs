@@ -3,9 +3,9 @@
 
 use axum::http::StatusCode;
 use time::{Date, Duration};
-use warmline::accounts::model::UserId;
 use warmline::dashboard::{compute, required_weekly_asks, weeks_left_in_year};
 use warmline::db::metrics::Scope;
+use warmline::domain::users::UserId;
 
 use crate::common::{PASSWORD, TestApp};
 
@@ -976,7 +976,7 @@ async fn queued_rollup_changes_are_counted_once_whenever_they_are_folded() {
 /// The stages SQL counts as introduced are the ones the Rust side decides with.
 #[tokio::test]
 async fn the_stage_sets_in_sql_are_the_ones_in_rust() {
-    use warmline::asks::model::Stage;
+    use warmline::domain::asks::Stage;
     let app = TestApp::spawn().await;
     let mut introduced: Vec<String> =
         sqlx::query_scalar("select unnest(stages_reached_introduction())")

@@ -5,8 +5,8 @@
 use axum::http::StatusCode;
 
 use warmline::contacts::import::Field;
-use warmline::contacts::model::{canonical_linkedin, person_name};
 use warmline::contacts::sources::{key, mapping, recognise};
+use warmline::domain::contacts::{canonical_linkedin, person_name};
 
 use crate::common::TestApp;
 use crate::common::http::TestResponse;

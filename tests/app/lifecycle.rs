@@ -8,12 +8,12 @@
 use std::time::Duration as StdDuration;
 
 use time::{Date, Duration, OffsetDateTime};
-use warmline::accounts::model::{User, UserId};
-use warmline::asks::model::{AskId, EventKind};
 use warmline::asks::service::{self as asks, AskForm, EventForm};
 use warmline::db;
 use warmline::db::follow_ups::NewFollowUp;
+use warmline::domain::asks::{AskId, EventKind};
 use warmline::domain::dates::{EARLIEST, LATEST};
+use warmline::domain::users::{User, UserId};
 use warmline::followups::service::{self, Postpone};
 use warmline::sweeper;
 

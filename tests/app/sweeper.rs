@@ -6,8 +6,8 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use time::OffsetDateTime;
 use time::macros::datetime;
-use warmline::accounts::model::UserId;
 use warmline::config::Config;
+use warmline::domain::users::UserId;
 use warmline::state::AppState;
 use warmline::sweeper::{self, SweepReport};
 

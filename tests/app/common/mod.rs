@@ -15,9 +15,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use axum::Router;
 use sqlx::PgPool;
 use tokio::sync::OnceCell;
-use warmline::accounts::model::UserId;
 use warmline::accounts::service::{self, NewUserInput};
 use warmline::config::Config;
+use warmline::domain::users::UserId;
 use warmline::embedded_pg::{ClusterOptions, EmbeddedPg};
 use warmline::state::AppState;
 

@@ -4,8 +4,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::model::Email;
-use crate::web::form::FieldErrors;
+use crate::domain::fields::FieldErrors;
+use crate::domain::users::Email;
 
 /// A contact's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]

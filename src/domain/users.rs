@@ -92,8 +92,22 @@ pub struct User {
     auth_hash: Vec<u8>,
 }
 
-impl From<crate::db::users::UserRecord> for User {
-    fn from(r: crate::db::users::UserRecord) -> Self {
+/// A `users` row without its password hash.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub user_id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub manager_id: Option<UserId>,
+    pub time_zone: String,
+    pub weekly_ask_target: i32,
+    pub deactivated_at: Option<time::OffsetDateTime>,
+    pub session_epoch: i32,
+}
+
+impl From<UserRecord> for User {
+    fn from(r: UserRecord) -> Self {
         let auth_hash = format!("{}:{}", r.user_id, r.session_epoch).into_bytes();
         Self {
             id: r.user_id,
