@@ -35,6 +35,8 @@ pub mod health;
 pub mod mail;
 /// `/notifications`.
 pub mod notifications;
+/// The route table: every feature's routes behind the shared layers.
+pub mod router;
 /// `warmline seed`: bulk synthetic data for benchmarks.
 pub mod seed;
 /// `warmline serve`: HTTP, background tasks and orderly shutdown.
@@ -51,11 +53,11 @@ pub mod team;
 pub mod telemetry;
 /// `warmline upgrade-db`: the embedded cluster moved to a newer PostgreSQL.
 pub mod upgrade;
-/// Shared web glue: the router, layers, errors, page context and static assets.
+/// Shared web glue: layers, errors, the page context, auth extractors, static assets.
 pub mod web;
 /// Webhooks: endpoints, the outbox the database writes, and its delivery.
 pub mod webhooks;
 /// `/`, My week: the quick log form and what is due.
 pub mod week;
 
-pub use web::app;
+pub use router::app;

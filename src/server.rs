@@ -59,7 +59,7 @@ pub async fn serve(config: Config, bind: SocketAddr, demo: bool) -> Result<()> {
             }
         });
     }
-    let app = crate::web::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let app = crate::router::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             tokio::select! {

@@ -4,11 +4,10 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::sources;
+use super::sources::{self, Field};
 use super::vcard;
 use crate::db;
 use crate::db::contacts::Batch;
@@ -173,122 +172,6 @@ fn linkedin_header_line(text: &str) -> Option<usize> {
     text.lines()
         .take(20)
         .position(|l| l.starts_with("First Name,Last Name,") && l.contains("Email Address"))
-}
-
-/// What a column holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Field {
-    Ignore,
-    Name,
-    FirstName,
-    MiddleName,
-    LastName,
-    NamePrefix,
-    NameSuffix,
-    Email,
-    Phone,
-    Company,
-    Title,
-    LinkedinUrl,
-    Website,
-    Kind,
-    Strength,
-    TouchCadenceDays,
-    Notes,
-    ConnectedOn,
-}
-
-impl Field {
-    /// Every choice, for the mapping form.
-    pub const ALL: [Field; 18] = [
-        Field::Ignore,
-        Field::Name,
-        Field::FirstName,
-        Field::MiddleName,
-        Field::LastName,
-        Field::NamePrefix,
-        Field::NameSuffix,
-        Field::Email,
-        Field::Phone,
-        Field::Company,
-        Field::Title,
-        Field::LinkedinUrl,
-        Field::Website,
-        Field::Kind,
-        Field::Strength,
-        Field::TouchCadenceDays,
-        Field::Notes,
-        Field::ConnectedOn,
-    ];
-
-    /// The form value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ignore => "ignore",
-            Self::Name => "name",
-            Self::FirstName => "first_name",
-            Self::MiddleName => "middle_name",
-            Self::LastName => "last_name",
-            Self::NamePrefix => "name_prefix",
-            Self::NameSuffix => "name_suffix",
-            Self::Email => "email",
-            Self::Phone => "phone",
-            Self::Company => "company",
-            Self::Title => "title",
-            Self::LinkedinUrl => "linkedin_url",
-            Self::Website => "website",
-            Self::Kind => "kind",
-            Self::Strength => "strength",
-            Self::TouchCadenceDays => "touch_cadence_days",
-            Self::Notes => "notes",
-            Self::ConnectedOn => "connected_on",
-        }
-    }
-
-    /// How it is named in the mapping form.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Ignore => "(ignore)",
-            Self::Name => "Full name",
-            Self::FirstName => "First name",
-            Self::MiddleName => "Middle name",
-            Self::LastName => "Last name",
-            Self::NamePrefix => "Name prefix (Dr., Ms.)",
-            Self::NameSuffix => "Name suffix (Jr., PhD)",
-            Self::Email => "E-mail",
-            Self::Phone => "Phone",
-            Self::Company => "Company",
-            Self::Title => "Title",
-            Self::LinkedinUrl => "LinkedIn URL",
-            Self::Website => "Web site (LinkedIn, else notes)",
-            Self::Kind => "Kind",
-            Self::Strength => "Strength (1–5)",
-            Self::TouchCadenceDays => "Stay in touch (days)",
-            Self::Notes => "Notes",
-            Self::ConnectedOn => "Connected on (to notes)",
-        }
-    }
-
-    /// Whether several columns may hold this field: the first value is kept and the others
-    /// go to the notes.
-    pub fn takes_many(self) -> bool {
-        matches!(
-            self,
-            Self::Email
-                | Self::Phone
-                | Self::Company
-                | Self::Title
-                | Self::LinkedinUrl
-                | Self::Website
-                | Self::Notes
-        )
-    }
-
-    /// Parses the form value.
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| f.as_str() == text)
-    }
 }
 
 /// The header and rows of a CSV upload, each row with its line number in the file.

@@ -7,7 +7,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 
-use super::import::{self, Choices, Duplicate, Field, Format, Original, Plan, Rejected};
+use super::import::{self, Choices, Duplicate, Format, Original, Plan, Rejected};
+use super::sources::Field;
 use crate::db;
 use crate::db::contacts::{PendingImport, StoredImport};
 use crate::domain::contacts::ContactFields;

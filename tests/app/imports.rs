@@ -4,7 +4,7 @@
 
 use axum::http::StatusCode;
 
-use warmline::contacts::import::Field;
+use warmline::contacts::sources::Field;
 use warmline::contacts::sources::{key, mapping, recognise};
 use warmline::domain::contacts::{canonical_linkedin, person_name};
 
