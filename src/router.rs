@@ -48,11 +48,11 @@ pub fn app(state: AppState) -> Router {
             // Top to bottom: the order a request passes through.
             ServiceBuilder::new()
                 .layer(middleware::from_fn_with_state(
-                    state.clone(),
+                    state.request_metrics.clone(),
                     metrics::record_requests,
                 ))
                 .layer(middleware::from_fn_with_state(
-                    state.clone(),
+                    state.admission.clone(),
                     admission::admit,
                 ))
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))

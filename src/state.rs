@@ -7,10 +7,10 @@ use std::sync::atomic::AtomicU64;
 use sqlx::PgPool;
 
 use crate::config::Config;
-use crate::sweeper::SweepMetrics;
+use crate::sweeper::report::SweepMetrics;
 use crate::web::admission::Admission;
 use crate::web::metrics::RequestMetrics;
-use crate::webhooks::delivery::DeliveryMetrics;
+use crate::webhooks::metrics::DeliveryMetrics;
 
 /// Cheap to clone: one shared [`App`] behind an `Arc`.
 #[derive(Clone)]
@@ -30,9 +30,9 @@ pub struct App {
     /// How often the embedded PostgreSQL was restarted after it died, for `/metrics`.
     pub db_restarts: Arc<AtomicU64>,
     /// Requests by route, for `/metrics`.
-    pub request_metrics: RequestMetrics,
+    pub request_metrics: Arc<RequestMetrics>,
     /// The bound on requests in flight.
-    pub admission: Admission,
+    pub admission: Arc<Admission>,
     /// Webhook deliveries made and failed, for `/metrics`.
     pub webhook_metrics: DeliveryMetrics,
 }
@@ -48,11 +48,11 @@ impl AppState {
         Self(Arc::new(App {
             pool,
             read_pool,
-            admission: Admission::new(config.in_flight_limit()),
+            admission: Arc::new(Admission::new(config.in_flight_limit())),
             config,
             sweep_metrics: SweepMetrics::default(),
             db_restarts: Arc::default(),
-            request_metrics: RequestMetrics::default(),
+            request_metrics: Arc::default(),
             webhook_metrics: DeliveryMetrics::default(),
         }))
     }

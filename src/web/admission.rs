@@ -20,8 +20,6 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tokio::sync::Semaphore;
 
-use crate::state::AppState;
-
 /// The longest an admitted request waits for its turn.
 pub const QUEUE_WAIT: Duration = Duration::from_secs(2);
 
@@ -94,11 +92,14 @@ fn exempt(path: &str) -> bool {
 }
 
 /// The middleware: admits the request, lets it wait briefly, or refuses it with 503.
-pub async fn admit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn admit(
+    State(admission): State<Arc<Admission>>,
+    request: Request,
+    next: Next,
+) -> Response {
     if exempt(request.uri().path()) {
         return next.run(request).await;
     }
-    let admission = &state.admission;
     let permit = match admission.running.clone().try_acquire_owned() {
         Ok(permit) => Some(permit),
         Err(_) if admission.waiting.fetch_add(1, Ordering::AcqRel) >= admission.limit => {

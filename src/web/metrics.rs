@@ -1,14 +1,13 @@
 //! Request counts and latency histograms by matched route, for `/metrics`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-
-use crate::state::AppState;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 11] = [
@@ -95,7 +94,7 @@ impl RequestMetrics {
 /// Times each request and records it under its route's pattern (`/contacts/{id}`), so ids do
 /// not multiply the series; requests no route matched count as `unmatched`.
 pub async fn record_requests(
-    State(state): State<AppState>,
+    State(metrics): State<Arc<RequestMetrics>>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -106,7 +105,7 @@ pub async fn record_requests(
     let method = request.method().to_string();
     let started = Instant::now();
     let response = next.run(request).await;
-    state.request_metrics.record(
+    metrics.record(
         route,
         method,
         response.status().as_u16(),

@@ -7,7 +7,7 @@
 //! [`DISABLE_AFTER`] is disabled and the admins are told.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -43,14 +43,6 @@ const POLL: Duration = Duration::from_secs(1);
 const MAX_RETRY: Duration = Duration::from_secs(3600);
 /// An endpoint failing this long is disabled.
 pub const DISABLE_AFTER: time::Duration = time::Duration::hours(24);
-
-/// Deliveries made and failed, for `/metrics`.
-#[derive(Debug, Default)]
-pub struct DeliveryMetrics {
-    pub delivered: AtomicU64,
-    pub failed: AtomicU64,
-    pub disabled: AtomicU64,
-}
 
 /// Where a message goes: a parsed `http` or `https` address.
 #[derive(Debug, Clone)]

@@ -4,6 +4,7 @@
 //! in order per endpoint.
 
 pub mod delivery;
+pub mod metrics;
 
 use askama::Template;
 use axum::extract::{Path, State};
