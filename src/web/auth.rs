@@ -11,7 +11,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::AppError;
+use super::page::{NavUser, PageContext, read_flash};
+use super::{AppError, csrf};
 use crate::accounts::backend::Backend;
 use crate::accounts::service;
 use crate::db;
@@ -206,4 +207,41 @@ pub async fn enforce_absolute_lifetime(
         }
     }
     Ok(next.run(request).await)
+}
+
+/// Every page's context, read from the request: the user (with their unread count), the
+/// CSRF token, the flash message and the path.
+impl<S> FromRequestParts<S> for PageContext
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let user = parts
+            .extensions
+            .get::<AuthSession>()
+            .and_then(|auth| auth.user.as_ref());
+        let unread = match user {
+            Some(u) => {
+                let state = AppState::from_ref(state);
+                crate::db::notifications::unread_count(&state.pool, u.id).await?
+            }
+            None => 0,
+        };
+        let user = user.map(|u| NavUser {
+            name: u.name.clone(),
+            role: u.role,
+        });
+        let csrf_token = csrf::token(parts).await?;
+        Ok(Self {
+            flash: read_flash(&parts.headers),
+            user,
+            csrf_token,
+            path: parts.uri.path().to_string(),
+            unread,
+            replica_note: None,
+        })
+    }
 }

@@ -1,15 +1,12 @@
 //! What every page is rendered with (the page context), and flash messages: a one-time
 //! notice carried across a redirect in a short-lived cookie.
 
-use axum::extract::{FromRef, FromRequestParts, Request};
-use axum::http::request::Parts;
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::auth::AuthSession;
-use super::{AppError, csrf};
 use crate::domain::users::Role;
 use crate::state::AppState;
 
@@ -79,41 +76,6 @@ impl PageContext {
     }
 }
 
-impl<S> FromRequestParts<S> for PageContext
-where
-    S: Send + Sync,
-    AppState: FromRef<S>,
-{
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        let user = parts
-            .extensions
-            .get::<AuthSession>()
-            .and_then(|auth| auth.user.as_ref());
-        let unread = match user {
-            Some(u) => {
-                let state = AppState::from_ref(state);
-                crate::db::notifications::unread_count(&state.pool, u.id).await?
-            }
-            None => 0,
-        };
-        let user = user.map(|u| NavUser {
-            name: u.name.clone(),
-            role: u.role,
-        });
-        let csrf_token = csrf::token(parts).await?;
-        Ok(Self {
-            flash: read_flash(&parts.headers),
-            user,
-            csrf_token,
-            path: parts.uri.path().to_string(),
-            unread,
-            replica_note: None,
-        })
-    }
-}
-
 /// How a flash message is styled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -162,7 +124,7 @@ pub fn redirect_with_flash(to: &str, kind: FlashKind, message: &str) -> Response
     response
 }
 
-fn read_flash(headers: &HeaderMap) -> Option<Flash> {
+pub(super) fn read_flash(headers: &HeaderMap) -> Option<Flash> {
     serde_urlencoded::from_str(&cookie_value(headers, FLASH_COOKIE)?).ok()
 }
 
