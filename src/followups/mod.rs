@@ -203,9 +203,7 @@ async fn create_follow_up(
         due_on,
         created_by: Some(user.id),
     };
-    let mut tx = state.pool.begin().await?;
-    service::add(&mut tx, Some(user.id), &new).await?;
-    tx.commit().await?;
+    service::add_one(&state.pool, Some(user.id), &new).await?;
     Ok(redirect_with_flash(
         local_path(&form.return_to, "/follow-ups"),
         FlashKind::Success,
@@ -232,9 +230,7 @@ async fn complete_follow_up(
     let follow_up = db::follow_ups::find_own(&state.pool, user.id, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let mut tx = state.pool.begin().await?;
-    service::complete(&mut tx, user.id, id).await?;
-    tx.commit().await?;
+    service::complete_one(&state.pool, user.id, id).await?;
     Ok(redirect_with_flash(
         local_path(&form.return_to, "/follow-ups"),
         FlashKind::Success,
@@ -285,17 +281,9 @@ async fn complete_selected(
         )
         .await;
     }
-    let mut tx = state.pool.begin().await?;
-    for &id in &ids {
-        if db::follow_ups::find_own(&mut *tx, user.id, id)
-            .await?
-            .is_none()
-        {
-            return Err(AppError::NotFound);
-        }
-        service::complete(&mut tx, user.id, id).await?;
+    if !service::complete_all(&state.pool, user.id, &ids).await? {
+        return Err(AppError::NotFound);
     }
-    tx.commit().await?;
     let message = match ids.len() {
         1 => "Done: 1 follow-up.".to_string(),
         n => format!("Done: {n} follow-ups."),
@@ -345,15 +333,13 @@ async fn postpone_follow_up(
             .await;
         }
     };
-    let mut tx = state.pool.begin().await?;
-    if !service::postpone(&mut tx, user.id, id, follow_up.due_on, due_on).await? {
+    if !service::postpone_one(&state.pool, user.id, id, follow_up.due_on, due_on).await? {
         return Ok(redirect_with_flash(
             back,
             FlashKind::Info,
             "That one is already done.",
         ));
     }
-    tx.commit().await?;
     Ok(redirect_with_flash(
         back,
         FlashKind::Success,

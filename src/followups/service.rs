@@ -12,7 +12,7 @@
 //!   overdue item behind the sweeper's back.
 
 use serde_json::json;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 use time::Date;
 
 use crate::db;
@@ -119,6 +119,57 @@ pub async fn postpone(
         let changes = json!({ "due_on": [from.to_string(), to.to_string()] });
         db::audit::record(&mut *db, Some(owner), "follow_up", id, "postpone", changes).await?;
     }
+    Ok(moved)
+}
+
+/// [`add`] in a transaction of its own.
+pub async fn add_one(
+    pool: &PgPool,
+    actor: Option<UserId>,
+    new: &NewFollowUp<'_>,
+) -> sqlx::Result<i64> {
+    let mut tx = pool.begin().await?;
+    let id = add(&mut tx, actor, new).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// [`complete`] in a transaction of its own.
+pub async fn complete_one(pool: &PgPool, owner: UserId, id: i64) -> sqlx::Result<bool> {
+    let mut tx = pool.begin().await?;
+    let done = complete(&mut tx, owner, id).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// Marks every one of `ids` done in one transaction, or none of them when one is not an
+/// open or done follow-up of the owner's: false then.
+pub async fn complete_all(pool: &PgPool, owner: UserId, ids: &[i64]) -> sqlx::Result<bool> {
+    let mut tx = pool.begin().await?;
+    for &id in ids {
+        if db::follow_ups::find_own(&mut *tx, owner, id)
+            .await?
+            .is_none()
+        {
+            return Ok(false);
+        }
+        complete(&mut tx, owner, id).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// [`postpone`] in a transaction of its own.
+pub async fn postpone_one(
+    pool: &PgPool,
+    owner: UserId,
+    id: i64,
+    from: Date,
+    to: Date,
+) -> sqlx::Result<bool> {
+    let mut tx = pool.begin().await?;
+    let moved = postpone(&mut tx, owner, id, from, to).await?;
+    tx.commit().await?;
     Ok(moved)
 }
 
