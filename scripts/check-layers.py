@@ -70,11 +70,12 @@ def strip(text: str) -> str:
 
 
 def expand(tree: str) -> list[str]:
-    """`a::{b, c::{d, e}}` -> [`a::b`, `a::c::d`, `a::c::e`]."""
+    """`a::{b, c::{d as x, e}}` -> [`a::b`, `a::c::d`, `a::c::e`]."""
+    tree = re.sub(r"\s+as\s+\w+", "", tree)
     tree = re.sub(r"\s+", "", tree)
     start = tree.find("{")
     if start < 0:
-        return [tree.split(" as ")[0]]
+        return [tree]
     prefix, inner = tree[:start], tree[start + 1 : tree.rfind("}")]
     items, depth, cur = [], 0, ""
     for ch in inner:
