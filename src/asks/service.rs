@@ -11,7 +11,7 @@ use crate::db::asks::{Locked, NewAsk};
 use crate::db::contacts::Choice;
 use crate::db::follow_ups::NewFollowUp;
 use crate::domain::asks::{AskId, CHANNELS, EventKind, Stage, check_move, parse_amount, titles};
-use crate::domain::contacts::{ContactFields, ContactId, Kind};
+use crate::domain::contacts::ContactId;
 use crate::domain::dates::parse_date;
 use crate::domain::fields::FieldErrors;
 use crate::domain::users::User;
@@ -188,9 +188,7 @@ pub async fn log_ask(
     let mut tx = conn.begin().await?;
     let source = match source {
         Some(Resolved::Contact(c)) => c,
-        Some(Resolved::New(name)) => {
-            create_contact(&mut tx, user, &name, Kind::ReferralSource).await?
-        }
+        Some(Resolved::New(name)) => create_source(&mut tx, user, &name, asked_on).await?,
         _ => unreachable!("checked above"),
     };
     let (target_id, description, target_label) = match target {
@@ -232,18 +230,13 @@ pub async fn log_ask(
     Ok(Ok(id))
 }
 
-async fn create_contact(
+async fn create_source(
     tx: &mut Transaction<'_, Postgres>,
     user: &User,
     name: &str,
-    kind: Kind,
+    asked_on: Date,
 ) -> AppResult<Choice> {
-    let fields = ContactFields {
-        name: name.to_string(),
-        kind: Some(kind),
-        ..Default::default()
-    };
-    let id = db::contacts::insert(&mut **tx, user.id, &fields).await?;
+    let id = db::contacts::insert_asked_source(&mut **tx, user.id, name, asked_on).await?;
     db::audit::record(
         &mut **tx,
         Some(user.id),

@@ -202,6 +202,29 @@ pub async fn insert(
     .await
 }
 
+/// Creates the referral source a quick log names for the first time, with the facts of the
+/// ask that names it already set (its ask date, touched that day), so that folding the ask
+/// leaves the row as it is instead of writing a second version of it.
+pub async fn insert_asked_source(
+    db: impl PgExecutor<'_>,
+    owner: UserId,
+    name: &str,
+    asked_on: time::Date,
+) -> sqlx::Result<ContactId> {
+    sqlx::query_scalar!(
+        r#"insert into contacts (owner_id, name, kind, recent_ask_dates, intro_ask_dates,
+                                 won_ask_dates, last_touch_at)
+           values ($1, $2, $3, array[$4::date], '{}', '{}', $4::date::timestamptz)
+           returning contact_id as "contact_id: ContactId""#,
+        owner as UserId,
+        name,
+        Kind::ReferralSource.as_str(),
+        asked_on,
+    )
+    .fetch_one(db)
+    .await
+}
+
 /// Replaces an owner's contact's fields; false when the owner has no such contact.
 pub async fn update(
     db: impl PgExecutor<'_>,

@@ -911,3 +911,61 @@ async fn without_javascript_done_and_postpone_come_back_to_the_same_place_in_the
     assert!(body.contains(&format!("id=\"follow-up-{b}\"")));
     assert!(!body.contains(&format!("id=\"follow-up-{a}\"")));
 }
+
+#[tokio::test]
+async fn a_source_named_for_the_first_time_is_written_once_with_its_ask_facts() {
+    let app = TestApp::spawn().await;
+    app.login_as_new("rep@example.com", "rep", None).await;
+    let ask = log_ask(
+        &app,
+        "Nina New",
+        "A buyer at a brewery",
+        "They are expanding",
+    )
+    .await;
+    let source: i64 =
+        sqlx::query_scalar("select source_contact_id from referral_asks where ask_id = $1")
+            .bind(ask)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    // The row's version and whether its facts are what the fold computes from the asks.
+    let state = || async {
+        warmline::db::metrics::fold_rollups(&app.pool)
+            .await
+            .unwrap();
+        sqlx::query_as::<_, (String, bool, i32)>(
+            "select xmin::text,
+                    recent_ask_dates = ask_dates(contact_id, null)
+                    and intro_ask_dates = ask_dates(contact_id, stages_reached_introduction())
+                    and won_ask_dates = ask_dates(contact_id, '{won}')
+                    and last_touch_at = last_asked_on::timestamptz,
+                    cardinality(recent_ask_dates)
+             from contacts where contact_id = $1",
+        )
+        .bind(source)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+    };
+    let (version, current, asks) = state().await;
+    assert!(current, "the new source carries its ask facts");
+    assert_eq!(asks, 1);
+    let before_fold: String =
+        sqlx::query_scalar("select xmin::text from referral_asks where ask_id = $1")
+            .bind(ask)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        version, before_fold,
+        "the fold left the source as the quick log wrote it"
+    );
+
+    // A second ask of the same source is folded into the row.
+    log_ask(&app, "Nina New", "Her neighbour's firm", "Same street").await;
+    let (again, current, asks) = state().await;
+    assert!(current);
+    assert_eq!(asks, 2);
+    assert_ne!(again, version, "the second ask changed the source's facts");
+}
