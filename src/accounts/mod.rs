@@ -11,14 +11,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
-use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
 use self::backend::Credentials;
+use self::service::SetupForm;
 use crate::db;
-use crate::db::users::NewUser;
+use crate::domain::error::ServiceError;
 use crate::domain::fields::FieldErrors;
-use crate::domain::users::{Email, Role, check_password, parse_name};
 use crate::state::AppState;
 use crate::web::auth::{AUTHENTICATED_AT, AuthSession, ClientAddr};
 use crate::web::cookie_value;
@@ -63,16 +62,6 @@ struct SetupPage {
     zones: Vec<String>,
 }
 
-/// What `/setup` posts.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct SetupForm {
-    name: String,
-    email: String,
-    password: String,
-    time_zone: String,
-}
-
 async fn show_setup(State(state): State<AppState>, ctx: PageContext) -> AppResult<Response> {
     if db::users::any_exist(&state.pool).await? {
         return Err(AppError::NotFound);
@@ -101,59 +90,28 @@ async fn create_first_admin(
     ctx: PageContext,
     Form(form): Form<SetupForm>,
 ) -> AppResult<Response> {
-    let mut errors = FieldErrors::default();
-    let name = errors.check("name", parse_name(&form.name));
-    let email = errors.check("email", Email::parse(&form.email));
-    if let Some(email) = &email {
-        errors.check("password", check_password(&form.password, email.as_str()));
-    }
-    if !db::users::is_time_zone(&state.pool, &form.time_zone).await? {
-        errors.add("time_zone", "Choose a time zone from the list.");
-    }
-    let (Some(name), Some(email), true) = (name, email, errors.is_empty()) else {
-        let zones = db::users::time_zone_names(&state.pool).await?;
-        let page = SetupPage {
-            ctx,
-            form,
-            errors,
-            zones,
-        };
-        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    let user = match service::create_first_admin(&state.pool, &form).await {
+        Ok(user) => user,
+        Err(ServiceError::Invalid(errors)) => {
+            let zones = db::users::time_zone_names(&state.pool).await?;
+            let page = SetupPage {
+                ctx,
+                form,
+                errors,
+                zones,
+            };
+            return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+        Err(e) => return Err(e.into()),
     };
-    let hash = password::hash(form.password.clone()).await?;
-    let mut tx = state.pool.begin().await?;
-    db::users::lock_tree(&mut tx).await?;
-    if db::users::any_exist(&mut *tx).await? {
-        return Err(AppError::NotFound);
-    }
-    let new = NewUser {
-        email: email.as_str(),
-        name: &name,
-        role: Role::Admin,
-        manager_id: None,
-        time_zone: &form.time_zone,
-        weekly_ask_target: 0,
-        password_hash: &hash,
-    };
-    let id = db::users::insert(&mut *tx, &new).await?;
-    db::audit::record(
-        &mut *tx,
-        Some(id),
-        "user",
-        id.0,
-        "create",
-        json!({ "email": email.as_str(), "role": "admin", "via": "setup" }),
-    )
-    .await?;
-    tx.commit().await?;
-    let user = db::users::find(&state.pool, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
     start_session(&mut auth, &user).await?;
     Ok(redirect_with_flash(
         "/",
         FlashKind::Success,
-        &format!("Welcome to Warmline, {name}. Add your team under Team."),
+        &format!(
+            "Welcome to Warmline, {}. Add your team under Team.",
+            user.name
+        ),
     ))
 }
 

@@ -11,8 +11,11 @@ use sqlx::PgPool;
 use super::password;
 use crate::db;
 use crate::db::users::NewUser;
+use crate::domain::error::{ServiceError, ServiceResult};
 use crate::domain::fields::FieldErrors;
-use crate::domain::users::{Email, Role, UserId, check_password, parse_name, parse_weekly_target};
+use crate::domain::users::{
+    Email, Role, User, UserId, check_password, parse_name, parse_weekly_target,
+};
 use crate::web::AppResult;
 
 /// A new user as typed into a form or given on the command line.
@@ -261,4 +264,138 @@ async fn check_manager(
             Ok(None)
         }
     }
+}
+
+/// A user's name, time zone and quiet hours, as typed on the settings page.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ProfileInput {
+    pub name: String,
+    pub time_zone: String,
+    pub quiet_from: String,
+    pub quiet_until: String,
+}
+
+/// Saves a user's own profile; every field that does not validate has its message.
+pub async fn update_profile(pool: &PgPool, user: &User, form: &ProfileInput) -> ServiceResult<()> {
+    let mut errors = FieldErrors::default();
+    let name = errors.check("name", parse_name(&form.name));
+    if !db::users::is_time_zone(pool, &form.time_zone).await? {
+        errors.add("time_zone", "Choose a time zone from the list.");
+    }
+    let hour = |text: &str| {
+        text.trim()
+            .parse::<i16>()
+            .ok()
+            .filter(|h| (0..24).contains(h))
+    };
+    let quiet = hour(&form.quiet_from).zip(hour(&form.quiet_until));
+    if quiet.is_none() {
+        errors.add("quiet_hours", "Choose the hours from the lists.");
+    }
+    let (Some(name), Some(quiet), true) = (name, quiet, errors.is_empty()) else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    let mut tx = pool.begin().await?;
+    db::users::update_profile(&mut *tx, user.id, &name, &form.time_zone, quiet).await?;
+    let changes =
+        json!({ "name": [&user.name, &name], "time_zone": [&user.time_zone, &form.time_zone] });
+    db::audit::record(
+        &mut *tx,
+        Some(user.id),
+        "user",
+        user.id.0,
+        "update_profile",
+        changes,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Turns a user's calendar feed on with a new secret address (the old one, if any, stops
+/// working), or off.
+pub async fn set_calendar_feed(pool: &PgPool, user: UserId, on: bool) -> ServiceResult<()> {
+    let secret = on.then(random_token);
+    let mut tx = pool.begin().await?;
+    db::calendar::set_secret(&mut *tx, user, secret.as_deref()).await?;
+    let action = if on { "calendar_new" } else { "calendar_off" };
+    db::audit::record(&mut *tx, Some(user), "user", user.0, action, json!({})).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Revokes one of a user's own API tokens.
+pub async fn revoke_token(pool: &PgPool, user: UserId, token: i64) -> ServiceResult<()> {
+    let mut tx = pool.begin().await?;
+    if !db::tokens::revoke(&mut *tx, user, token).await? {
+        return Err(ServiceError::NotFound);
+    }
+    db::audit::record(
+        &mut *tx,
+        Some(user),
+        "api_token",
+        token,
+        "revoke",
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What `/setup` posts.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct SetupForm {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    pub time_zone: String,
+}
+
+/// Creates the first admin. Exists only while there is no user (`NotFound` after): the check
+/// and the insert happen under one lock, so two racing setups create one admin.
+pub async fn create_first_admin(pool: &PgPool, form: &SetupForm) -> ServiceResult<User> {
+    let mut errors = FieldErrors::default();
+    let name = errors.check("name", parse_name(&form.name));
+    let email = errors.check("email", Email::parse(&form.email));
+    if let Some(email) = &email {
+        errors.check("password", check_password(&form.password, email.as_str()));
+    }
+    if !db::users::is_time_zone(pool, &form.time_zone).await? {
+        errors.add("time_zone", "Choose a time zone from the list.");
+    }
+    let (Some(name), Some(email), true) = (name, email, errors.is_empty()) else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    let hash = password::hash(form.password.clone()).await?;
+    let mut tx = pool.begin().await?;
+    db::users::lock_tree(&mut tx).await?;
+    if db::users::any_exist(&mut *tx).await? {
+        return Err(ServiceError::NotFound);
+    }
+    let new = NewUser {
+        email: email.as_str(),
+        name: &name,
+        role: Role::Admin,
+        manager_id: None,
+        time_zone: &form.time_zone,
+        weekly_ask_target: 0,
+        password_hash: &hash,
+    };
+    let id = db::users::insert(&mut *tx, &new).await?;
+    db::audit::record(
+        &mut *tx,
+        Some(id),
+        "user",
+        id.0,
+        "create",
+        json!({ "email": email.as_str(), "role": "admin", "via": "setup" }),
+    )
+    .await?;
+    tx.commit().await?;
+    db::users::find(pool, id)
+        .await?
+        .ok_or(ServiceError::NotFound)
 }

@@ -10,15 +10,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
-use serde_json::json;
 use time::Date;
 
-use self::service::{AskForm, EventForm};
+use self::service::{AskForm, EditForm, EventForm};
 use crate::db;
 use crate::db::asks::{Ask, AskFilter, Cursor, Event};
 use crate::db::follow_ups::FollowUp;
-use crate::domain::asks::{AskId, CHANNELS, EventKind, Stage, channel_label, format_amount};
+use crate::domain::asks::{AskId, EventKind, Stage, channel_label, format_amount};
 use crate::domain::dates::parse_date;
+use crate::domain::error::ServiceError;
 use crate::domain::fields::FieldErrors;
 use crate::domain::users::{User, UserId};
 use crate::state::AppState;
@@ -236,15 +236,6 @@ impl Checklist {
     }
 }
 
-/// An ask's editable details.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct EditForm {
-    pub reason: String,
-    pub channel: String,
-    pub asked_on: String,
-}
-
 /// The forms on an ask's page as they are shown: blank, or sent back with errors.
 #[derive(Default)]
 struct Forms {
@@ -308,8 +299,8 @@ fn next_step(stage: Stage) -> EventKind {
     }
 }
 
-async fn visible_ask(state: &AppState, user: &User, id: i64) -> AppResult<Ask> {
-    db::asks::find_visible(&state.pool, user.id, AskId(id))
+async fn visible_ask(state: &AppState, user: &User, id: AskId) -> AppResult<Ask> {
+    db::asks::find_visible(&state.pool, user.id, id)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -318,7 +309,7 @@ async fn show_ask(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ctx: PageContext,
-    Path(id): Path<i64>,
+    Path(id): Path<AskId>,
 ) -> AppResult<Response> {
     let ask = visible_ask(&state, &user, id).await?;
     ask_page(&state, ctx, &user, ask, Forms::default(), StatusCode::OK).await
@@ -328,7 +319,7 @@ async fn create_event(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ctx: PageContext,
-    Path(id): Path<i64>,
+    Path(id): Path<AskId>,
     Form(form): Form<EventForm>,
 ) -> AppResult<Response> {
     let ask = visible_ask(&state, &user, id).await?;
@@ -362,64 +353,30 @@ async fn update_ask(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ctx: PageContext,
-    Path(id): Path<i64>,
+    Path(id): Path<AskId>,
     Form(form): Form<EditForm>,
 ) -> AppResult<Response> {
     let ask = visible_ask(&state, &user, id).await?;
-    if ask.rep_id != user.id {
-        return Err(AppError::NotFound);
-    }
-    let today = db::users::today_in(&state.pool, &user.time_zone).await?;
-    let mut errors = FieldErrors::default();
-    let reason = form.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 4000 {
-        errors.add(
-            "reason",
-            "Give the business reason (up to 4,000 characters).",
-        );
-    }
-    if !CHANNELS.iter().any(|(v, _)| *v == form.channel) {
-        errors.add("channel", "Choose how you asked from the list.");
-    }
-    let asked_on = errors.check(
-        "asked_on",
-        parse_date(&form.asked_on).and_then(|d| {
-            if d > today {
-                Err("That date is in the future.")
-            } else {
-                Ok(d)
-            }
-        }),
-    );
-    let (Some(asked_on), true) = (asked_on, errors.is_empty()) else {
-        return ask_page(
-            &state,
-            ctx,
-            &user,
-            ask,
-            Forms {
+    match service::update_details(&state.pool, &user, &ask, &form).await {
+        Ok(()) => {}
+        Err(ServiceError::Invalid(errors)) => {
+            let forms = Forms {
                 edit: Some(form),
                 errors,
                 ..Default::default()
-            },
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    };
-    let mut tx = state.pool.begin().await?;
-    db::asks::update_details(
-        &mut *tx,
-        user.id,
-        ask.ask_id,
-        reason,
-        &form.channel,
-        asked_on,
-    )
-    .await?;
-    let changes =
-        json!({ "reason": reason, "channel": form.channel, "asked_on": asked_on.to_string() });
-    db::audit::record(&mut *tx, Some(user.id), "ask", id, "update", changes).await?;
-    tx.commit().await?;
+            };
+            return ask_page(
+                &state,
+                ctx,
+                &user,
+                ask,
+                forms,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+        Err(e) => return Err(e.into()),
+    }
     Ok(redirect_with_flash(
         &format!("/asks/{id}"),
         FlashKind::Success,

@@ -7,12 +7,13 @@ use time::{Date, Duration};
 use uuid::Uuid;
 
 use crate::db;
-use crate::db::asks::{Locked, NewAsk};
+use crate::db::asks::{Ask, Locked, NewAsk};
 use crate::db::contacts::Choice;
 use crate::db::follow_ups::NewFollowUp;
 use crate::domain::asks::{AskId, CHANNELS, EventKind, Stage, check_move, parse_amount, titles};
 use crate::domain::contacts::ContactId;
 use crate::domain::dates::parse_date;
+use crate::domain::error::{ServiceError, ServiceResult};
 use crate::domain::fields::FieldErrors;
 use crate::domain::users::User;
 use crate::followups;
@@ -434,4 +435,73 @@ fn parse_past_date(text: &str, today: Date, earliest: Date) -> Result<Date, Stri
         return Err(format!("That is before the ask was made ({earliest})."));
     }
     Ok(date)
+}
+
+/// An ask's editable details, as typed on its page.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct EditForm {
+    pub reason: String,
+    pub channel: String,
+    pub asked_on: String,
+}
+
+/// Changes the reason, channel and date of one of the user's own asks.
+pub async fn update_details(
+    pool: &PgPool,
+    user: &User,
+    ask: &Ask,
+    form: &EditForm,
+) -> ServiceResult<()> {
+    if ask.rep_id != user.id {
+        return Err(ServiceError::NotFound);
+    }
+    let today = db::users::today_in(pool, &user.time_zone).await?;
+    let mut errors = FieldErrors::default();
+    let reason = form.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 4000 {
+        errors.add(
+            "reason",
+            "Give the business reason (up to 4,000 characters).",
+        );
+    }
+    if !CHANNELS.iter().any(|(v, _)| *v == form.channel) {
+        errors.add("channel", "Choose how you asked from the list.");
+    }
+    let asked_on = errors.check(
+        "asked_on",
+        parse_date(&form.asked_on).and_then(|d| {
+            if d > today {
+                Err("That date is in the future.")
+            } else {
+                Ok(d)
+            }
+        }),
+    );
+    let (Some(asked_on), true) = (asked_on, errors.is_empty()) else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    let mut tx = pool.begin().await?;
+    db::asks::update_details(
+        &mut *tx,
+        user.id,
+        ask.ask_id,
+        reason,
+        &form.channel,
+        asked_on,
+    )
+    .await?;
+    let changes =
+        json!({ "reason": reason, "channel": form.channel, "asked_on": asked_on.to_string() });
+    db::audit::record(
+        &mut *tx,
+        Some(user.id),
+        "ask",
+        ask.ask_id.0,
+        "update",
+        changes,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -9,13 +9,11 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
-use serde_json::json;
-use sqlx::PgPool;
 
+use super::service;
 use crate::db;
-use crate::db::contacts::{Contact, PossibleDuplicate};
+use crate::db::contacts::PossibleDuplicate;
 use crate::domain::contacts::ContactId;
-use crate::domain::users::User;
 use crate::state::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::{AppError, AppResult, FlashKind, PageContext, redirect_with_flash, render};
@@ -28,63 +26,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/contacts/duplicates", get(list_duplicates))
         .route("/contacts/{id}/merge", post(merge_contact))
-}
-
-/// Merges `drop` into `keep` for `viewer`: a rep merges their own contacts, a manager those of
-/// one person in their subtree. Both must be active and have one owner. Returns the merged
-/// contact's name and the other's.
-pub async fn merge(
-    pool: &PgPool,
-    viewer: &User,
-    keep: ContactId,
-    drop: ContactId,
-) -> AppResult<(String, String)> {
-    let find = |id| async move {
-        db::contacts::find_visible(pool, viewer.id, id)
-            .await?
-            .ok_or(AppError::NotFound)
-    };
-    let (kept, dropped): (Contact, Contact) = (find(keep).await?, find(drop).await?);
-    if keep == drop {
-        return Err(AppError::Unprocessable(
-            "Choose two different contacts to merge.".into(),
-        ));
-    }
-    if kept.owner_id != dropped.owner_id {
-        return Err(AppError::Unprocessable(format!(
-            "{} and {} are in different people's networks; only contacts of one person merge.",
-            kept.name, dropped.name
-        )));
-    }
-    if kept.archived_at.is_some() || dropped.archived_at.is_some() {
-        return Err(AppError::Unprocessable(
-            "Restore an archived contact before merging it.".into(),
-        ));
-    }
-    let mut tx = pool.begin().await?;
-    // Asks logged a moment ago have touched both contacts before their touches are compared.
-    db::metrics::fold_rollups(&mut *tx).await?;
-    let old = db::contacts::merge(&mut tx, keep, drop).await?;
-    db::audit::record(
-        &mut *tx,
-        Some(viewer.id),
-        "contact",
-        drop.0,
-        "merge",
-        json!({ "into": keep, "old": old }),
-    )
-    .await?;
-    db::audit::record(
-        &mut *tx,
-        Some(viewer.id),
-        "contact",
-        keep.0,
-        "merge",
-        json!({ "from": drop }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((kept.name, dropped.name))
 }
 
 /// The possible duplicates page.
@@ -123,7 +64,7 @@ struct MergeForm {
 async fn merge_contact(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ContactId>,
     Form(form): Form<MergeForm>,
 ) -> AppResult<Response> {
     let other = form
@@ -131,7 +72,7 @@ async fn merge_contact(
         .trim()
         .parse::<i64>()
         .map_err(|_| AppError::NotFound)?;
-    let (kept, merged) = merge(&state.pool, &user, ContactId(id), ContactId(other)).await?;
+    let (kept, merged) = service::merge(&state.pool, &user, id, ContactId(other)).await?;
     Ok(redirect_with_flash(
         &format!("/contacts/{id}"),
         FlashKind::Success,

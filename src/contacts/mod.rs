@@ -5,6 +5,7 @@ pub mod export;
 pub mod import;
 mod imports;
 pub mod merge;
+pub mod service;
 pub mod sources;
 pub mod vcard;
 
@@ -15,11 +16,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::db;
 use crate::db::contacts::{Contact, ContactFilter, Cursor, Introducer, Related};
 use crate::domain::contacts::{ContactId, ContactInput, Kind};
+use crate::domain::error::ServiceError;
 use crate::domain::fields::FieldErrors;
 use crate::domain::users::{User, UserId};
 use crate::state::AppState;
@@ -28,16 +29,6 @@ use crate::web::{AppError, AppResult, FlashKind, PageContext, redirect_with_flas
 
 /// Contacts on one page of the list.
 const PAGE_SIZE: i64 = 50;
-/// Relationship kinds, for the link form.
-pub const RELATIONSHIP_KINDS: [(&str, &str); 7] = [
-    ("knows", "Knows"),
-    ("colleague", "Colleague"),
-    ("friend", "Friend"),
-    ("family", "Family"),
-    ("client_of", "Client of"),
-    ("worked_with", "Worked with"),
-    ("other", "Other"),
-];
 
 /// The contact routes.
 pub fn router() -> Router<AppState> {
@@ -214,30 +205,15 @@ async fn create_contact(
     ctx: PageContext,
     Form(form): Form<ContactInput>,
 ) -> AppResult<Response> {
-    let fields = match form.validate() {
-        Ok(fields) => fields,
-        Err(errors) => return form_again(ctx, None, form, errors),
-    };
-    let mut tx = state.pool.begin().await?;
-    let id = match db::contacts::insert(&mut *tx, user.id, &fields).await {
-        Ok(id) => id,
-        Err(e) => return duplicate_or(e, ctx, None, form),
-    };
-    db::audit::record(
-        &mut *tx,
-        Some(user.id),
-        "contact",
-        id.0,
-        "create",
-        json!(form),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(redirect_with_flash(
-        &format!("/contacts/{id}"),
-        FlashKind::Success,
-        &format!("Added {}.", fields.name),
-    ))
+    match service::create(&state.pool, &user, &form).await {
+        Ok((id, fields)) => Ok(redirect_with_flash(
+            &format!("/contacts/{id}"),
+            FlashKind::Success,
+            &format!("Added {}.", fields.name),
+        )),
+        Err(ServiceError::Invalid(errors)) => form_again(ctx, None, form, errors),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn form_again(
@@ -255,44 +231,6 @@ fn form_again(
             errors,
         },
     )
-}
-
-/// A unique e-mail or LinkedIn URL becomes a field message; anything else is an error.
-fn duplicate_or(
-    error: sqlx::Error,
-    ctx: PageContext,
-    contact_id: Option<ContactId>,
-    form: ContactInput,
-) -> AppResult<Response> {
-    let mut errors = FieldErrors::default();
-    if db::is_unique_violation(&error, db::contacts::EMAIL_KEY) {
-        errors.add("email", "Another of your contacts has this e-mail address.");
-    } else if db::is_unique_violation(&error, db::contacts::LINKEDIN_KEY) {
-        errors.add(
-            "linkedin_url",
-            "Another of your contacts has this LinkedIn URL.",
-        );
-    } else {
-        return Err(error.into());
-    }
-    form_again(ctx, contact_id, form, errors)
-}
-
-/// A contact the user may see, or 404.
-async fn visible_contact(state: &AppState, user: &User, id: i64) -> AppResult<Contact> {
-    db::contacts::find_visible(&state.pool, user.id, ContactId(id))
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
-/// A contact the user owns (and so may change), or 404.
-async fn own_contact(state: &AppState, user: &User, id: i64) -> AppResult<Contact> {
-    let contact = visible_contact(state, user, id).await?;
-    if contact.owner_id == user.id {
-        Ok(contact)
-    } else {
-        Err(AppError::NotFound)
-    }
 }
 
 /// One contact with its relationships, who can introduce the rep, and its asks.
@@ -321,11 +259,11 @@ async fn show_contact(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ctx: PageContext,
-    Path(id): Path<i64>,
+    Path(id): Path<ContactId>,
 ) -> AppResult<Response> {
     // Its last touch and ask dates (and those of its introducers) include every logged ask.
     db::metrics::fold_rollups(&state.pool).await?;
-    let contact = visible_contact(&state, &user, id).await?;
+    let contact = service::visible(&state.pool, &user, id).await?;
     let related = db::contacts::relationships_of(&state.pool, contact.contact_id).await?;
     let introducers =
         db::contacts::who_can_introduce(&state.pool, user.id, contact.contact_id).await?;
@@ -348,9 +286,9 @@ async fn edit_contact(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ctx: PageContext,
-    Path(id): Path<i64>,
+    Path(id): Path<ContactId>,
 ) -> AppResult<Response> {
-    let c = own_contact(&state, &user, id).await?;
+    let c = service::owned(&state.pool, &user, id).await?;
     let opt = |v: Option<String>| v.unwrap_or_default();
     let form = ContactInput {
         name: c.name,
@@ -382,43 +320,26 @@ async fn update_contact(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ctx: PageContext,
-    Path(id): Path<i64>,
+    Path(id): Path<ContactId>,
     Form(form): Form<ContactInput>,
 ) -> AppResult<Response> {
-    let contact = own_contact(&state, &user, id).await?;
-    let fields = match form.validate() {
-        Ok(fields) => fields,
-        Err(errors) => return form_again(ctx, Some(contact.contact_id), form, errors),
-    };
-    let mut tx = state.pool.begin().await?;
-    match db::contacts::update(&mut *tx, user.id, contact.contact_id, &fields).await {
-        Ok(true) => {}
-        Ok(false) => return Err(AppError::NotFound),
-        Err(e) => return duplicate_or(e, ctx, Some(contact.contact_id), form),
+    match service::update(&state.pool, &user, id, &form).await {
+        Ok(()) => Ok(redirect_with_flash(
+            &format!("/contacts/{id}"),
+            FlashKind::Success,
+            "Saved.",
+        )),
+        Err(ServiceError::Invalid(errors)) => form_again(ctx, Some(id), form, errors),
+        Err(e) => Err(e.into()),
     }
-    db::audit::record(
-        &mut *tx,
-        Some(user.id),
-        "contact",
-        id,
-        "update",
-        json!(form),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(redirect_with_flash(
-        &format!("/contacts/{id}"),
-        FlashKind::Success,
-        "Saved.",
-    ))
 }
 
 async fn archive_contact(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ContactId>,
 ) -> AppResult<Response> {
-    set_archived(&state, &user, id, true).await?;
+    service::set_archived(&state.pool, &user, id, true).await?;
     Ok(redirect_with_flash(
         &format!("/contacts/{id}"),
         FlashKind::Success,
@@ -429,24 +350,14 @@ async fn archive_contact(
 async fn restore_contact(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ContactId>,
 ) -> AppResult<Response> {
-    set_archived(&state, &user, id, false).await?;
+    service::set_archived(&state.pool, &user, id, false).await?;
     Ok(redirect_with_flash(
         &format!("/contacts/{id}"),
         FlashKind::Success,
         "Restored.",
     ))
-}
-
-async fn set_archived(state: &AppState, user: &User, id: i64, archived: bool) -> AppResult<()> {
-    let contact = own_contact(state, user, id).await?;
-    let mut tx = state.pool.begin().await?;
-    db::contacts::set_archived(&mut *tx, user.id, contact.contact_id, archived).await?;
-    let action = if archived { "archive" } else { "restore" };
-    db::audit::record(&mut *tx, Some(user.id), "contact", id, action, json!({})).await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 /// People to link a contact with, found by name.
@@ -471,10 +382,10 @@ async fn find_link_candidates(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ctx: PageContext,
-    Path(id): Path<i64>,
+    Path(id): Path<ContactId>,
     Query(query): Query<LinkQuery>,
 ) -> AppResult<Response> {
-    let contact = own_contact(&state, &user, id).await?;
+    let contact = service::owned(&state.pool, &user, id).await?;
     let candidates = if query.q.trim().is_empty() {
         Vec::new()
     } else {
@@ -496,106 +407,40 @@ async fn find_link_candidates(
             contact,
             q: query.q,
             candidates,
-            kinds: RELATIONSHIP_KINDS,
+            kinds: service::RELATIONSHIP_KINDS,
         },
     )
-}
-
-/// A new relationship.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct LinkForm {
-    other_id: String,
-    kind: String,
-    strength: String,
 }
 
 async fn create_relationship(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
-    Form(form): Form<LinkForm>,
+    Path(id): Path<ContactId>,
+    Form(input): Form<service::LinkInput>,
 ) -> AppResult<Response> {
-    let contact = own_contact(&state, &user, id).await?;
-    let other = form
-        .other_id
-        .trim()
-        .parse::<i64>()
-        .map_err(|_| AppError::NotFound)?;
-    let other = own_contact(&state, &user, other).await?;
-    let back = format!("/contacts/{id}");
-    if other.contact_id == contact.contact_id {
-        return Err(AppError::Unprocessable(
-            "A contact cannot know themselves: choose someone else.".into(),
-        ));
-    }
-    let kind = RELATIONSHIP_KINDS
-        .iter()
-        .find(|(k, _)| *k == form.kind)
-        .map_or("knows", |(k, _)| k);
-    let strength = form
-        .strength
-        .trim()
-        .parse::<i16>()
-        .ok()
-        .filter(|s| (1..=5).contains(s))
-        .unwrap_or(3);
-    let mut tx = state.pool.begin().await?;
-    let rid = match db::contacts::link(
-        &mut *tx,
-        user.id,
-        contact.contact_id,
-        other.contact_id,
-        kind,
-        strength,
-    )
-    .await
-    {
-        Ok(rid) => rid,
-        Err(e) if db::is_unique_violation(&e, db::contacts::RELATIONSHIP_KEY) => {
-            let message = format!("{} and {} are already linked.", contact.name, other.name);
-            return Ok(redirect_with_flash(&back, FlashKind::Info, &message));
-        }
-        Err(e) => return Err(e.into()),
+    let linked = service::link(&state.pool, &user, id, &input).await?;
+    let (from, to) = (&linked.from.name, &linked.to.name);
+    let (kind, message) = if linked.created {
+        (FlashKind::Success, format!("Linked {from} and {to}."))
+    } else {
+        (
+            FlashKind::Info,
+            format!("{from} and {to} are already linked."),
+        )
     };
-    let changes = json!({ "from": contact.contact_id, "to": other.contact_id, "kind": kind, "strength": strength });
-    db::audit::record(
-        &mut *tx,
-        Some(user.id),
-        "relationship",
-        rid,
-        "create",
-        changes,
-    )
-    .await?;
-    tx.commit().await?;
     Ok(redirect_with_flash(
-        &back,
-        FlashKind::Success,
-        &format!("Linked {} and {}.", contact.name, other.name),
+        &format!("/contacts/{id}"),
+        kind,
+        &message,
     ))
 }
 
 async fn delete_relationship(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path((id, relationship)): Path<(i64, i64)>,
+    Path((id, relationship)): Path<(ContactId, i64)>,
 ) -> AppResult<Response> {
-    own_contact(&state, &user, id).await?;
-    let mut tx = state.pool.begin().await?;
-    if !db::contacts::unlink(&mut *tx, user.id, relationship).await? {
-        return Err(AppError::NotFound);
-    }
-    db::audit::record(
-        &mut *tx,
-        Some(user.id),
-        "relationship",
-        relationship,
-        "delete",
-        json!({}),
-    )
-    .await?;
-    tx.commit().await?;
+    service::unlink(&state.pool, &user, id, relationship).await?;
     Ok(redirect_with_flash(
         &format!("/contacts/{id}"),
         FlashKind::Success,
@@ -656,9 +501,9 @@ async fn export_vcard(
 async fn show_vcard(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ContactId>,
 ) -> AppResult<Response> {
-    let contact = visible_contact(&state, &user, id).await?;
+    let contact = service::visible(&state.pool, &user, id).await?;
     let file_name = format!("contact-{}.vcf", contact.contact_id);
     Ok(download(
         "text/vcard; charset=utf-8",

@@ -5,20 +5,17 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::json;
-use sqlx::PgPool;
 
 use crate::db;
 use crate::db::coaching::NewNote;
-use crate::db::follow_ups::NewFollowUp;
 use crate::domain::dates::week_start;
 use crate::domain::fields::FieldErrors;
-use crate::domain::users::{User, UserId};
+use crate::domain::users::UserId;
 use crate::state::AppState;
 use crate::web::auth::Manager;
 use crate::web::{AppError, AppResult, FlashKind, PageContext, redirect_with_flash};
 
-use super::Filters;
+use super::{Filters, service};
 
 /// A coaching note as typed.
 #[derive(Debug, Default, Deserialize)]
@@ -36,10 +33,9 @@ pub(super) async fn create_coaching_note(
     State(state): State<AppState>,
     Manager(viewer): Manager,
     ctx: PageContext,
-    Path(id): Path<i64>,
+    Path(rep): Path<UserId>,
     Form(form): Form<CoachingForm>,
 ) -> AppResult<Response> {
-    let rep = UserId(id);
     if rep == viewer.id || !db::users::can_see(&state.pool, viewer.id, rep).await? {
         return Err(AppError::NotFound);
     }
@@ -80,7 +76,7 @@ pub(super) async fn create_coaching_note(
             &state,
             ctx,
             &viewer,
-            id,
+            rep,
             Filters::default(),
             super::scorecard::SentBack::Coaching(form, errors),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -97,46 +93,10 @@ pub(super) async fn create_coaching_note(
         metric: form.metric.trim(),
         inspect_on,
     };
-    add_note(&state.pool, &viewer, &note).await?;
+    service::add_note(&state.pool, &viewer, &note).await?;
     Ok(redirect_with_flash(
-        &format!("/dashboard/reps/{id}"),
+        &format!("/dashboard/reps/{rep}"),
         FlashKind::Success,
         "Coaching note saved; the commitment is on the rep's list.",
     ))
-}
-
-/// Writes a coaching note, its committed action as a follow-up for the rep due on the
-/// inspect-on date, the rep's notification and the audit row, in one transaction.
-pub async fn add_note(pool: &PgPool, manager: &User, note: &NewNote<'_>) -> AppResult<i64> {
-    let mut tx = pool.begin().await?;
-    let note_id = db::coaching::insert(&mut *tx, note).await?;
-    let title = format!("Coaching: {}", note.committed_action);
-    let follow_up = NewFollowUp {
-        owner: note.rep,
-        kind: "coaching",
-        title: &title,
-        ask: None,
-        contact: None,
-        due_on: note.inspect_on,
-        created_by: Some(manager.id),
-    };
-    let follow_up_id =
-        crate::followups::service::add(&mut tx, Some(manager.id), &follow_up).await?;
-    db::coaching::link_follow_up(&mut *tx, note_id, follow_up_id).await?;
-    let body = format!(
-        "{} wrote you a coaching note: {}",
-        manager.name, note.committed_action
-    );
-    db::notifications::insert_coaching(&mut *tx, note.rep, follow_up_id, &body).await?;
-    db::audit::record(
-        &mut *tx,
-        Some(manager.id),
-        "coaching_note",
-        note_id,
-        "create",
-        json!({ "rep": note.rep, "inspect_on": note.inspect_on.to_string() }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(note_id)
 }

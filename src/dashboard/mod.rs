@@ -9,6 +9,7 @@ mod export;
 mod metrics;
 mod page;
 mod scorecard;
+pub mod service;
 
 use axum::Router;
 use axum::routing::{get, post};

@@ -5,11 +5,10 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::Deserialize;
-use serde_json::json;
 
 use crate::db;
 use crate::db::coaching::Note;
+use crate::domain::error::ServiceError;
 use crate::domain::fields::FieldErrors;
 use crate::domain::users::{User, UserId};
 use crate::state::AppState;
@@ -17,6 +16,7 @@ use crate::web::auth::Manager;
 use crate::web::{AppError, AppResult, FlashKind, PageContext, redirect_with_flash, render};
 
 use super::coaching::CoachingForm;
+use super::service::{self, GoalForm};
 use super::{Dashboard, Filters, compute, required_weekly_asks, scope_for, weeks_left_in_year};
 
 /// A rep's scorecard with coaching notes.
@@ -41,7 +41,7 @@ pub(super) async fn scorecard(
     state: &AppState,
     ctx: PageContext,
     viewer: &User,
-    id: i64,
+    rep_id: UserId,
     filters: Filters,
     sent_back: SentBack,
     status: StatusCode,
@@ -51,7 +51,6 @@ pub(super) async fn scorecard(
         SentBack::Coaching(form, errors) => ((form, errors), None),
         SentBack::Goal(goal, errors) => (Default::default(), Some((goal, errors))),
     };
-    let rep_id = UserId(id);
     if !db::users::can_see(&state.pool, viewer.id, rep_id).await? {
         return Err(AppError::NotFound);
     }
@@ -59,7 +58,7 @@ pub(super) async fn scorecard(
         .await?
         .ok_or(AppError::NotFound)?;
     let filters = Filters {
-        rep: id.to_string(),
+        rep: rep_id.to_string(),
         ..filters
     };
     let scope = scope_for(state, viewer, &filters).await?;
@@ -98,27 +97,19 @@ pub(super) async fn show_scorecard(
     State(state): State<AppState>,
     Manager(viewer): Manager,
     ctx: PageContext,
-    Path(id): Path<i64>,
+    Path(rep): Path<UserId>,
     Query(filters): Query<Filters>,
 ) -> AppResult<Response> {
     scorecard(
         &state,
         ctx,
         &viewer,
-        id,
+        rep,
         filters,
         SentBack::Nothing,
         StatusCode::OK,
     )
     .await
-}
-
-/// The referral-math inputs.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(super) struct GoalForm {
-    annual_client_goal: String,
-    asks_per_client: String,
 }
 
 /// A form of the scorecard's sent back with its problems.
@@ -132,61 +123,29 @@ pub(super) async fn update_client_goal(
     State(state): State<AppState>,
     Manager(viewer): Manager,
     ctx: PageContext,
-    Path(id): Path<i64>,
+    Path(rep): Path<UserId>,
     Form(form): Form<GoalForm>,
 ) -> AppResult<Response> {
-    let rep = UserId(id);
     if rep == viewer.id || !db::users::can_see(&state.pool, viewer.id, rep).await? {
         return Err(AppError::NotFound);
     }
-    let back = format!("/dashboard/reps/{id}");
-    let goal = form
-        .annual_client_goal
-        .trim()
-        .parse::<i32>()
-        .ok()
-        .filter(|g| (0..=10_000).contains(g));
-    let per_client = form
-        .asks_per_client
-        .trim()
-        .replace(',', ".")
-        .parse::<f64>()
-        .ok()
-        .filter(|a| *a > 0.0 && *a <= 1000.0);
-    let (Some(goal), Some(per_client)) = (goal, per_client) else {
-        let mut errors = FieldErrors::default();
-        if goal.is_none() {
-            errors.add(
-                "annual_client_goal",
-                "Enter a whole number of clients from 0 to 10,000.",
-            );
+    let back = format!("/dashboard/reps/{rep}");
+    match service::set_client_goal(&state.pool, &viewer, rep, &form).await {
+        Ok(()) => {}
+        Err(ServiceError::Invalid(errors)) => {
+            return scorecard(
+                &state,
+                ctx,
+                &viewer,
+                rep,
+                Filters::default(),
+                SentBack::Goal(form, errors),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         }
-        if per_client.is_none() {
-            errors.add("asks_per_client", "Enter a number above 0, up to 1,000.");
-        }
-        return scorecard(
-            &state,
-            ctx,
-            &viewer,
-            id,
-            Filters::default(),
-            SentBack::Goal(form, errors),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    };
-    let mut tx = state.pool.begin().await?;
-    db::users::set_client_goal(&mut *tx, rep, goal, per_client).await?;
-    db::audit::record(
-        &mut *tx,
-        Some(viewer.id),
-        "user",
-        id,
-        "set_client_goal",
-        json!({ "annual_client_goal": goal, "asks_per_client": per_client }),
-    )
-    .await?;
-    tx.commit().await?;
+        Err(e) => return Err(e.into()),
+    }
     Ok(redirect_with_flash(
         &back,
         FlashKind::Success,

@@ -6,6 +6,7 @@ pub mod asks;
 pub mod contacts;
 pub mod content_lines;
 pub mod dates;
+pub mod error;
 pub mod fields;
 pub mod rules;
 pub mod spreadsheet;

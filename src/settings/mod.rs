@@ -7,13 +7,14 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
-use serde_json::json;
 
+use crate::accounts::service::ProfileInput;
 use crate::accounts::{password, service, start_session};
 use crate::db;
 use crate::db::tokens::TokenSummary;
+use crate::domain::error::ServiceError;
 use crate::domain::fields::FieldErrors;
-use crate::domain::users::{User, UserId, check_password, parse_name};
+use crate::domain::users::{User, UserId, check_password};
 use crate::state::AppState;
 use crate::web::auth::{AuthSession, CurrentUser};
 use crate::web::{AppError, AppResult, FlashKind, PageContext, redirect_with_flash, render};
@@ -37,23 +38,13 @@ struct SettingsPage {
     ctx: PageContext,
     user: User,
     zones: Vec<String>,
-    profile: ProfileForm,
+    profile: ProfileInput,
     tokens: Vec<TokenSummary>,
     new_token: Option<String>,
     token_name: String,
     errors: FieldErrors,
     /// The full address of the user's calendar feed, when it is on.
     calendar_url: Option<String>,
-}
-
-/// Name, time zone and quiet hours.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct ProfileForm {
-    name: String,
-    time_zone: String,
-    quiet_from: String,
-    quiet_until: String,
 }
 
 /// Current and new password.
@@ -74,7 +65,7 @@ struct TokenForm {
 /// What differs between renderings of the settings page.
 #[derive(Default)]
 struct PageState {
-    profile: Option<ProfileForm>,
+    profile: Option<ProfileInput>,
     new_token: Option<String>,
     token_name: String,
     errors: FieldErrors,
@@ -99,7 +90,7 @@ async fn settings_page(
         Some(profile) => profile,
         None => {
             let (from, until) = db::users::quiet_hours(&state.pool, user.id).await?;
-            ProfileForm {
+            ProfileInput {
                 name: user.name.clone(),
                 time_zone: user.time_zone.clone(),
                 quiet_from: from.to_string(),
@@ -136,13 +127,13 @@ async fn update_calendar(
     CurrentUser(user): CurrentUser,
     Form(form): Form<CalendarForm>,
 ) -> AppResult<Response> {
-    let (secret, message) = match form.action.as_str() {
+    let (on, message) = match form.action.as_str() {
         "new" => (
-            Some(crate::accounts::service::random_token()),
+            true,
             "Your calendar address is ready; the old one, if any, no longer works.",
         ),
         "off" => (
-            None,
+            false,
             "The calendar feed is off; its address no longer works.",
         ),
         _ => {
@@ -151,23 +142,7 @@ async fn update_calendar(
             ));
         }
     };
-    let mut tx = state.pool.begin().await?;
-    db::calendar::set_secret(&mut *tx, user.id, secret.as_deref()).await?;
-    let action = if secret.is_some() {
-        "calendar_new"
-    } else {
-        "calendar_off"
-    };
-    db::audit::record(
-        &mut *tx,
-        Some(user.id),
-        "user",
-        user.id.0,
-        action,
-        json!({}),
-    )
-    .await?;
-    tx.commit().await?;
+    service::set_calendar_feed(&state.pool, user.id, on).await?;
     Ok(redirect_with_flash(
         "/settings#calendar",
         FlashKind::Success,
@@ -187,45 +162,19 @@ async fn update_profile(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ctx: PageContext,
-    Form(form): Form<ProfileForm>,
+    Form(form): Form<ProfileInput>,
 ) -> AppResult<Response> {
-    let mut errors = FieldErrors::default();
-    let name = errors.check("name", parse_name(&form.name));
-    if !db::users::is_time_zone(&state.pool, &form.time_zone).await? {
-        errors.add("time_zone", "Choose a time zone from the list.");
-    }
-    let hour = |text: &str| {
-        text.trim()
-            .parse::<i16>()
-            .ok()
-            .filter(|h| (0..24).contains(h))
-    };
-    let quiet = hour(&form.quiet_from).zip(hour(&form.quiet_until));
-    if quiet.is_none() {
-        errors.add("quiet_hours", "Choose the hours from the lists.");
-    }
-    let (Some(name), Some(quiet), true) = (name, quiet, errors.is_empty()) else {
+    if let Err(e) = service::update_profile(&state.pool, &user, &form).await {
+        let ServiceError::Invalid(errors) = e else {
+            return Err(e.into());
+        };
         let page = PageState {
             profile: Some(form),
             errors,
             ..Default::default()
         };
         return settings_page(&state, ctx, user, page, StatusCode::UNPROCESSABLE_ENTITY).await;
-    };
-    let mut tx = state.pool.begin().await?;
-    db::users::update_profile(&mut *tx, user.id, &name, &form.time_zone, quiet).await?;
-    let changes =
-        json!({ "name": [user.name, name], "time_zone": [user.time_zone, form.time_zone] });
-    db::audit::record(
-        &mut *tx,
-        Some(user.id),
-        "user",
-        user.id.0,
-        "update_profile",
-        changes,
-    )
-    .await?;
-    tx.commit().await?;
+    }
     Ok(redirect_with_flash(
         "/settings",
         FlashKind::Success,
@@ -323,20 +272,7 @@ async fn revoke_token(
     CurrentUser(user): CurrentUser,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let mut tx = state.pool.begin().await?;
-    if !db::tokens::revoke(&mut *tx, user.id, id).await? {
-        return Err(AppError::NotFound);
-    }
-    db::audit::record(
-        &mut *tx,
-        Some(user.id),
-        "api_token",
-        id,
-        "revoke",
-        json!({}),
-    )
-    .await?;
-    tx.commit().await?;
+    service::revoke_token(&state.pool, user.id, id).await?;
     Ok(redirect_with_flash(
         "/settings",
         FlashKind::Success,

@@ -147,7 +147,7 @@ async fn show_member(
     State(state): State<AppState>,
     Manager(viewer): Manager,
     ctx: PageContext,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
 ) -> AppResult<Response> {
     let member = visible_member(&state, &viewer, id).await?;
     let form = AssignmentInput {
@@ -168,8 +168,7 @@ async fn show_member(
 }
 
 /// A user the viewer may see; anyone else is "not found".
-async fn visible_member(state: &AppState, viewer: &User, id: i64) -> AppResult<User> {
-    let id = UserId(id);
+async fn visible_member(state: &AppState, viewer: &User, id: UserId) -> AppResult<User> {
     if !db::users::can_see(&state.pool, viewer.id, id).await? {
         return Err(AppError::NotFound);
     }
@@ -209,10 +208,10 @@ async fn update_member(
     State(state): State<AppState>,
     Admin(admin): Admin,
     ctx: PageContext,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     Form(form): Form<AssignmentInput>,
 ) -> AppResult<Response> {
-    let member = db::users::find(&state.pool, UserId(id))
+    let member = db::users::find(&state.pool, id)
         .await?
         .ok_or(AppError::NotFound)?;
     match service::change_assignment(&state.pool, admin.id, &member, &form).await? {
@@ -239,9 +238,9 @@ async fn update_member(
 async fn deactivate_member(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
 ) -> AppResult<Response> {
-    let member = db::users::find(&state.pool, UserId(id))
+    let member = db::users::find(&state.pool, id)
         .await?
         .ok_or(AppError::NotFound)?;
     if member.id == admin.id {
@@ -260,9 +259,9 @@ async fn deactivate_member(
 async fn reactivate_member(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
 ) -> AppResult<Response> {
-    let member = db::users::find(&state.pool, UserId(id))
+    let member = db::users::find(&state.pool, id)
         .await?
         .ok_or(AppError::NotFound)?;
     service::set_active(&state.pool, admin.id, member.id, true).await?;

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::page::PageContext;
+use crate::domain::error::ServiceError;
 use crate::state::AppState;
 
 /// The result of a handler.
@@ -110,6 +111,27 @@ pub fn service_unavailable(detail: &str) -> Response {
         .extensions_mut()
         .insert(ErrorDetail(detail.to_string()));
     response
+}
+
+impl From<ServiceError> for AppError {
+    /// Field messages that a handler did not put back beside their fields read as one line.
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::Invalid(errors) => Self::Unprocessable(
+                errors
+                    .iter()
+                    .map(|(_, message)| message)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            ServiceError::NotFound => Self::NotFound,
+            ServiceError::Conflict(message) | ServiceError::Refused(message) => {
+                Self::Unprocessable(message)
+            }
+            ServiceError::Database(error) => Self::Database(error),
+            ServiceError::Internal(error) => Self::Internal(error),
+        }
+    }
 }
 
 impl IntoResponse for AppError {
