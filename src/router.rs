@@ -3,7 +3,7 @@
 //! that puts them together, so the web glue in `web` imports no feature.
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
 use axum::middleware;
 use axum_login::AuthManagerLayerBuilder;
@@ -63,7 +63,12 @@ pub fn app(state: AppState) -> Router {
                             .get("x-request-id")
                             .and_then(|v| v.to_str().ok())
                             .unwrap_or("-");
-                        tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request.id = %id)
+                        // The route's pattern (`/contacts/{id}`) groups a route's requests.
+                        let route = req
+                            .extensions()
+                            .get::<MatchedPath>()
+                            .map_or("unmatched", MatchedPath::as_str);
+                        tracing::info_span!("request", method = %req.method(), route = %route, path = %req.uri().path(), request.id = %id)
                     }),
                 )
                 .layer(PropagateRequestIdLayer::new(request_id))

@@ -33,6 +33,7 @@ pub struct NewUserInput {
 }
 
 /// Creates a user, or returns what is wrong with the input field by field.
+#[tracing::instrument(skip_all)]
 pub async fn add_user(
     pool: &PgPool,
     actor: Option<UserId>,
@@ -101,6 +102,7 @@ pub struct AssignmentInput {
 
 /// Sets a user's role, manager and weekly target. A manager change that would close a loop
 /// in the reports-to tree is refused.
+#[tracing::instrument(skip_all)]
 pub async fn change_assignment(
     pool: &PgPool,
     actor: UserId,
@@ -166,6 +168,7 @@ pub async fn change_assignment(
 
 /// Deactivates (ending all the user's sessions at once and revoking their API tokens) or
 /// reactivates a user.
+#[tracing::instrument(skip_all)]
 pub async fn set_active(pool: &PgPool, actor: UserId, user: UserId, active: bool) -> AppResult<()> {
     let mut tx = pool.begin().await?;
     db::users::set_active(&mut *tx, user, active).await?;
@@ -181,6 +184,7 @@ pub async fn set_active(pool: &PgPool, actor: UserId, user: UserId, active: bool
 }
 
 /// Sets a new password (ending every session of the user) and returns the new session epoch.
+#[tracing::instrument(skip_all)]
 pub async fn change_password(
     pool: &PgPool,
     actor: Option<UserId>,
@@ -205,6 +209,7 @@ pub async fn change_password(
 
 /// Creates a token for `user` and returns it in full; it cannot be shown again.
 /// `actor` is who asked: the user on the settings page, `None` on the command line.
+#[tracing::instrument(skip_all)]
 pub async fn issue_token(
     pool: &sqlx::PgPool,
     actor: Option<UserId>,
@@ -277,6 +282,7 @@ pub struct ProfileInput {
 }
 
 /// Saves a user's own profile; every field that does not validate has its message.
+#[tracing::instrument(skip_all)]
 pub async fn update_profile(pool: &PgPool, user: &User, form: &ProfileInput) -> ServiceResult<()> {
     let mut errors = FieldErrors::default();
     let name = errors.check("name", parse_name(&form.name));
@@ -315,6 +321,7 @@ pub async fn update_profile(pool: &PgPool, user: &User, form: &ProfileInput) -> 
 
 /// Turns a user's calendar feed on with a new secret address (the old one, if any, stops
 /// working), or off.
+#[tracing::instrument(skip_all)]
 pub async fn set_calendar_feed(pool: &PgPool, user: UserId, on: bool) -> ServiceResult<()> {
     let secret = on.then(random_token);
     let mut tx = pool.begin().await?;
@@ -326,6 +333,7 @@ pub async fn set_calendar_feed(pool: &PgPool, user: UserId, on: bool) -> Service
 }
 
 /// Revokes one of a user's own API tokens.
+#[tracing::instrument(skip_all)]
 pub async fn revoke_token(pool: &PgPool, user: UserId, token: i64) -> ServiceResult<()> {
     let mut tx = pool.begin().await?;
     if !db::tokens::revoke(&mut *tx, user, token).await? {
@@ -356,6 +364,7 @@ pub struct SetupForm {
 
 /// Creates the first admin. Exists only while there is no user (`NotFound` after): the check
 /// and the insert happen under one lock, so two racing setups create one admin.
+#[tracing::instrument(skip_all)]
 pub async fn create_first_admin(pool: &PgPool, form: &SetupForm) -> ServiceResult<User> {
     let mut errors = FieldErrors::default();
     let name = errors.check("name", parse_name(&form.name));

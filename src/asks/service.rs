@@ -89,6 +89,7 @@ async fn resolve(
 /// Logs an ask (creating the source as a contact when the name is new) with its first
 /// follow-up, or says what stands in the way. A form submitted twice logs one ask: the
 /// second submission returns the first's id.
+#[tracing::instrument(skip_all)]
 pub async fn log_ask(
     pool: &PgPool,
     user: &User,
@@ -289,6 +290,7 @@ pub struct EventForm {
 /// in (under a row lock, so two people recording at once are applied one after the other),
 /// writes the event and the new stage, completes the follow-ups it satisfies and creates the
 /// next ones. Nothing is written when anything is refused. `None`: no such ask of the user's.
+#[tracing::instrument(skip_all)]
 pub async fn record_event(
     pool: &PgPool,
     user: &User,
@@ -447,6 +449,7 @@ pub struct EditForm {
 }
 
 /// Changes the reason, channel and date of one of the user's own asks.
+#[tracing::instrument(skip_all)]
 pub async fn update_details(
     pool: &PgPool,
     user: &User,

@@ -23,6 +23,7 @@ pub const RELATIONSHIP_KINDS: [(&str, &str); 7] = [
 ];
 
 /// A contact the user may see.
+#[tracing::instrument(skip_all)]
 pub async fn visible(pool: &PgPool, user: &User, id: ContactId) -> ServiceResult<Contact> {
     db::contacts::find_visible(pool, user.id, id)
         .await?
@@ -30,6 +31,7 @@ pub async fn visible(pool: &PgPool, user: &User, id: ContactId) -> ServiceResult
 }
 
 /// A contact the user owns, and so may change.
+#[tracing::instrument(skip_all)]
 pub async fn owned(pool: &PgPool, user: &User, id: ContactId) -> ServiceResult<Contact> {
     let contact = visible(pool, user, id).await?;
     if contact.owner_id == user.id {
@@ -54,6 +56,7 @@ fn duplicate_or(error: sqlx::Error) -> ServiceError {
 }
 
 /// Creates a contact of the user's from the form; returns it with the fields as saved.
+#[tracing::instrument(skip_all)]
 pub async fn create(
     pool: &PgPool,
     user: &User,
@@ -78,6 +81,7 @@ pub async fn create(
 }
 
 /// Replaces the fields of one of the user's contacts.
+#[tracing::instrument(skip_all)]
 pub async fn update(
     pool: &PgPool,
     user: &User,
@@ -107,6 +111,7 @@ pub async fn update(
 }
 
 /// Archives one of the user's contacts (`archived`), or restores it.
+#[tracing::instrument(skip_all)]
 pub async fn set_archived(
     pool: &PgPool,
     user: &User,
@@ -141,6 +146,7 @@ pub struct Linked {
 
 /// Links one of the user's contacts with another of theirs. An unknown kind is "knows", a
 /// strength outside 1 to 5 is 3.
+#[tracing::instrument(skip_all)]
 pub async fn link(
     pool: &PgPool,
     user: &User,
@@ -211,6 +217,7 @@ pub async fn link(
 }
 
 /// Removes a relationship of one of the user's contacts.
+#[tracing::instrument(skip_all)]
 pub async fn unlink(
     pool: &PgPool,
     user: &User,
@@ -238,6 +245,7 @@ pub async fn unlink(
 /// Merges `drop` into `keep` for `viewer`: a rep merges their own contacts, a manager those of
 /// one person in their subtree. Both must be active and have one owner. Returns the merged
 /// contact's name and the other's.
+#[tracing::instrument(skip_all)]
 pub async fn merge(
     pool: &PgPool,
     viewer: &User,

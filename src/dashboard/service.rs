@@ -21,6 +21,7 @@ pub struct GoalForm {
 
 /// Sets a rep's annual client goal and asks per client. The caller has checked that the
 /// viewer manages the rep.
+#[tracing::instrument(skip_all)]
 pub async fn set_client_goal(
     pool: &PgPool,
     viewer: &User,
@@ -70,6 +71,7 @@ pub async fn set_client_goal(
 
 /// Writes a coaching note, its committed action as a follow-up for the rep due on the
 /// inspect-on date, the rep's notification and the audit row, in one transaction.
+#[tracing::instrument(skip_all)]
 pub async fn add_note(pool: &PgPool, manager: &User, note: &NewNote<'_>) -> ServiceResult<i64> {
     let mut tx = pool.begin().await?;
     let note_id = db::coaching::insert(&mut *tx, note).await?;

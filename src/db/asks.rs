@@ -51,6 +51,7 @@ const ASK_JOINS: &str = " join users u on u.user_id = a.rep_id \
     left join contacts t on t.contact_id = a.target_contact_id";
 
 /// An ask the viewer may see.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_visible(
     db: impl PgExecutor<'_>,
     viewer: UserId,
@@ -88,6 +89,7 @@ pub struct Cursor {
 }
 
 /// A page of the asks the viewer may see, newest first, by keyset.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     db: impl PgExecutor<'_>,
     viewer: UserId,
@@ -159,6 +161,7 @@ pub struct NewAsk<'a> {
 }
 
 /// Inserts an ask, unless its form was already submitted (`None`).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(
     tx: &mut Transaction<'_, Postgres>,
     new: &NewAsk<'_>,
@@ -183,6 +186,7 @@ pub async fn insert(
 }
 
 /// The ask a form submission created, if it was submitted before.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_by_submission(
     db: impl PgExecutor<'_>,
     rep: UserId,
@@ -211,6 +215,7 @@ pub struct Locked {
 }
 
 /// Locks one of the rep's asks for update.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn lock_own(
     tx: &mut Transaction<'_, Postgres>,
     rep: UserId,
@@ -235,6 +240,7 @@ pub async fn lock_own(
 }
 
 /// Moves the ask to `stage`, closing it when the stage is final.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_stage(
     tx: &mut Transaction<'_, Postgres>,
     id: AskId,
@@ -257,6 +263,7 @@ pub async fn set_stage(
 }
 
 /// Changes an ask's reason, channel and date.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_details(
     db: impl PgExecutor<'_>,
     rep: UserId,
@@ -279,6 +286,7 @@ pub async fn update_details(
 }
 
 /// Appends an event to an ask's history.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_event(
     tx: &mut Transaction<'_, Postgres>,
     id: AskId,
@@ -314,6 +322,7 @@ pub struct Event {
 }
 
 /// An ask's history, oldest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn events_of(db: impl PgExecutor<'_>, id: AskId) -> sqlx::Result<Vec<Event>> {
     sqlx::query_as!(
         Event,
@@ -328,6 +337,7 @@ pub async fn events_of(db: impl PgExecutor<'_>, id: AskId) -> sqlx::Result<Vec<E
 }
 
 /// How many asks went to this source on or after `since`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn count_to_source_since(
     db: impl PgExecutor<'_>,
     source: ContactId,
@@ -343,6 +353,7 @@ pub async fn count_to_source_since(
 }
 
 /// How many asks the rep made between two dates (inclusive).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn count_between(
     db: impl PgExecutor<'_>,
     rep: UserId,
@@ -369,6 +380,7 @@ pub struct Introduction {
 }
 
 /// The rep's latest introductions.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn recent_introductions(
     db: impl PgExecutor<'_>,
     rep: UserId,

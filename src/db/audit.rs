@@ -6,6 +6,7 @@ use sqlx::PgExecutor;
 use crate::domain::users::UserId;
 
 /// Appends one entry. `actor` is `None` for changes made from the command line.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record(
     db: impl PgExecutor<'_>,
     actor: Option<UserId>,

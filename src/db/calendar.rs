@@ -19,6 +19,7 @@ pub struct CalendarItem {
 }
 
 /// The active user whose feed has this secret.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn owner_of(db: impl PgExecutor<'_>, secret: &str) -> sqlx::Result<Option<UserId>> {
     sqlx::query_scalar!(
         r#"select user_id as "user_id: UserId" from users
@@ -30,6 +31,7 @@ pub async fn owner_of(db: impl PgExecutor<'_>, secret: &str) -> sqlx::Result<Opt
 }
 
 /// The user's feed secret, if the feed is on.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn secret_of(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar!(
         "select calendar_secret from users where user_id = $1",
@@ -40,6 +42,7 @@ pub async fn secret_of(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<Op
 }
 
 /// Sets (a new secret) or clears (`None`) the user's feed secret.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_secret(
     db: impl PgExecutor<'_>,
     user: UserId,
@@ -58,6 +61,7 @@ pub async fn set_secret(
 /// The feed's events, soonest first: the user's open follow-ups (a title that does not name
 /// the follow-up's contact gets the name added), and the inspect-on dates of coaching notes
 /// they wrote as a manager from `since` on.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn items(
     db: impl PgExecutor<'_>,
     user: &User,
@@ -88,6 +92,7 @@ pub async fn items(
 
 /// When anything the feed shows last changed, done and past items included, so a follow-up
 /// that left the feed still moves this on.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn last_change(
     db: impl PgExecutor<'_>,
     user: UserId,

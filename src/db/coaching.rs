@@ -31,6 +31,7 @@ pub struct NewNote<'a> {
 }
 
 /// Stores a note; returns its id.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(db: impl PgExecutor<'_>, n: &NewNote<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
         "insert into coaching_notes (manager_id, rep_id, week_of, diagnosis, committed_action, metric, inspect_on)
@@ -48,6 +49,7 @@ pub async fn insert(db: impl PgExecutor<'_>, n: &NewNote<'_>) -> sqlx::Result<i6
 }
 
 /// Marks a follow-up as the one a note's committed action became.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn link_follow_up(
     db: impl PgExecutor<'_>,
     note: i64,
@@ -64,6 +66,7 @@ pub async fn link_follow_up(
 }
 
 /// A rep's notes, newest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn for_rep(db: impl PgExecutor<'_>, rep: UserId, limit: i64) -> sqlx::Result<Vec<Note>> {
     sqlx::query_as!(
         Note,

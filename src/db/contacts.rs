@@ -42,6 +42,7 @@ const CONTACT_COLUMNS: &str = "c.contact_id, c.owner_id, u.name as owner_name, c
      coalesce(c.last_touch_at, c.created_at) + make_interval(days => c.touch_cadence_days) < now()) as touch_due";
 
 /// A contact the viewer may see, or `None`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_visible(
     db: impl PgExecutor<'_>,
     viewer: UserId,
@@ -84,6 +85,7 @@ pub struct Cursor {
 /// One page of the contacts the viewer may see. Without a search, alphabetical with keyset
 /// pagination (after `cursor`), so a late page costs what the first does. With a search, the
 /// best matches first, by trigram similarity.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     db: impl PgExecutor<'_>,
     viewer: UserId,
@@ -176,6 +178,7 @@ fn escape_like(text: &str) -> String {
 }
 
 /// Creates a contact owned by `owner`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(
     db: impl PgExecutor<'_>,
     owner: UserId,
@@ -205,6 +208,7 @@ pub async fn insert(
 /// Creates the referral source a quick log names for the first time, with the facts of the
 /// ask that names it already set (its ask date, touched that day), so that folding the ask
 /// leaves the row as it is instead of writing a second version of it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_asked_source(
     db: impl PgExecutor<'_>,
     owner: UserId,
@@ -226,6 +230,7 @@ pub async fn insert_asked_source(
 }
 
 /// Replaces an owner's contact's fields; false when the owner has no such contact.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     db: impl PgExecutor<'_>,
     owner: UserId,
@@ -256,6 +261,7 @@ pub async fn update(
 }
 
 /// Archives or restores an owner's contact; false when there is no such contact.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_archived(
     db: impl PgExecutor<'_>,
     owner: UserId,
@@ -275,6 +281,7 @@ pub async fn set_archived(
 }
 
 /// Moves the last touch of contacts to now (an ask, an event or a done follow-up involved them).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn touch(db: impl PgExecutor<'_>, ids: &[ContactId]) -> sqlx::Result<()> {
     let ids: Vec<i64> = ids.iter().map(|c| c.0).collect();
     sqlx::query!(
@@ -298,6 +305,7 @@ pub struct Related {
 }
 
 /// Everyone a contact is linked to, whichever side the link was made from.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn relationships_of(
     db: impl PgExecutor<'_>,
     id: ContactId,
@@ -318,6 +326,7 @@ pub async fn relationships_of(
 }
 
 /// Links two of an owner's contacts.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn link(
     db: impl PgExecutor<'_>,
     owner: UserId,
@@ -343,6 +352,7 @@ pub async fn link(
 }
 
 /// Removes one of an owner's relationships; false when there is no such relationship.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn unlink(
     db: impl PgExecutor<'_>,
     owner: UserId,
@@ -371,6 +381,7 @@ pub struct Introducer {
 
 /// The viewer's contacts who know `target`, best first: the strongest relationship, then the
 /// most introductions they have made before, then the strongest relationship with the rep.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn who_can_introduce(
     db: impl PgExecutor<'_>,
     viewer: UserId,
@@ -407,6 +418,7 @@ pub struct Identity {
 }
 
 /// Every contact of an owner (archived too) with its name, company, e-mail and LinkedIn URL.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn identities(db: impl PgExecutor<'_>, owner: UserId) -> sqlx::Result<Vec<Identity>> {
     sqlx::query_as!(
         Identity,
@@ -453,6 +465,7 @@ impl Batch {
 
 /// Inserts many contacts in one statement; a row that collides with a contact created since
 /// the preview is skipped. Returns how many were inserted.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_batch(db: impl PgExecutor<'_>, owner: UserId, b: &Batch) -> sqlx::Result<u64> {
     let done = sqlx::query!(
         "insert into contacts (owner_id, name, email, phone, company, title, linkedin_url, kind,
@@ -481,6 +494,7 @@ pub async fn insert_batch(db: impl PgExecutor<'_>, owner: UserId, b: &Batch) -> 
 
 /// Updates many of an owner's contacts in one statement: the imported value where there is
 /// one, the existing value where the import left a field empty. Returns how many changed.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_batch(db: impl PgExecutor<'_>, owner: UserId, b: &Batch) -> sqlx::Result<u64> {
     let done = sqlx::query!(
         "update contacts c set
@@ -522,6 +536,7 @@ pub struct StoredImport {
 }
 
 /// Stores an uploaded file for review; returns its id.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn save_import(
     db: impl PgExecutor<'_>,
     owner: UserId,
@@ -544,6 +559,7 @@ pub async fn save_import(
 }
 
 /// An owner's stored import.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_import(
     db: impl PgExecutor<'_>,
     owner: UserId,
@@ -561,6 +577,7 @@ pub async fn find_import(
 }
 
 /// Changes a stored import's column mapping.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_import_mapping(
     db: impl PgExecutor<'_>,
     owner: UserId,
@@ -579,6 +596,7 @@ pub async fn set_import_mapping(
 }
 
 /// The column mapping an owner last chose for a header (its cells joined by U+001F).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn remembered_mapping(
     db: impl PgExecutor<'_>,
     owner: UserId,
@@ -594,6 +612,7 @@ pub async fn remembered_mapping(
 }
 
 /// Remembers the column mapping an owner chose for a header, for their next file like it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn remember_mapping(
     db: impl PgExecutor<'_>,
     owner: UserId,
@@ -614,6 +633,7 @@ pub async fn remember_mapping(
 
 /// Deletes a stored import (after commit, or to abandon it); false when already gone, so a
 /// second commit of the same import does nothing.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete_import(db: impl PgExecutor<'_>, owner: UserId, id: i64) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "delete from contact_imports where contact_import_id = $1 and owner_id = $2",
@@ -626,6 +646,7 @@ pub async fn delete_import(db: impl PgExecutor<'_>, owner: UserId, id: i64) -> s
 }
 
 /// An owner's imports waiting for review, newest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn pending_imports(
     db: impl PgExecutor<'_>,
     owner: UserId,
@@ -650,6 +671,7 @@ pub struct PendingImport {
 }
 
 /// Deletes imports uploaded before `before` and never committed; returns how many.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete_expired_imports(
     db: impl PgExecutor<'_>,
     before: time::OffsetDateTime,
@@ -662,6 +684,7 @@ pub async fn delete_expired_imports(
 
 /// Whether the owner committed this import (it is gone from `contact_imports` then, but the
 /// audit log remembers): a second commit says "already done", a stranger's id is not found.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn import_was_committed(
     db: impl PgExecutor<'_>,
     owner: UserId,
@@ -686,6 +709,7 @@ pub struct Choice {
 }
 
 /// The owner's active contacts with exactly this name (case-insensitive).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn named(
     db: impl PgExecutor<'_>,
     owner: UserId,
@@ -704,6 +728,7 @@ pub async fn named(
 }
 
 /// One of the owner's active contacts by id.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn own_choice(
     db: impl PgExecutor<'_>,
     owner: UserId,
@@ -722,6 +747,7 @@ pub async fn own_choice(
 
 /// The owner's contacts whose name starts with or resembles `text`, for type-ahead; with no
 /// text, the strongest referral sources and clients touched most recently.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn suggest(
     db: impl PgExecutor<'_>,
     owner: UserId,
@@ -765,6 +791,7 @@ pub struct PossibleDuplicate {
 /// LinkedIn profile (however its address is written) or have similar names at similar (or
 /// unknown) companies; the closest names first. E-mail addresses are unique per owner
 /// already, so they cannot pair.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn possible_duplicates(
     db: impl PgExecutor<'_>,
     viewer: UserId,
@@ -814,6 +841,7 @@ pub async fn possible_duplicates(
 /// deduplicated, the one between them dropped), `keep`'s empty fields are filled from `drop`
 /// and their notes joined, and `drop` is archived pointing at `keep`. Returns `drop`'s row as
 /// it was, for the audit log. The triggers on asks recompute both contacts' ask dates.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn merge(
     db: &mut sqlx::PgConnection,
     keep: ContactId,
@@ -937,6 +965,7 @@ pub struct HistoryRow {
 /// Everything that happened with a contact, newest first (at most `limit` lines): the asks
 /// where they were the source or the target and those asks' events, follow-ups about them,
 /// the people linked to them, and when they were added.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn history(
     db: impl PgExecutor<'_>,
     contact: ContactId,

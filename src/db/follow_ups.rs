@@ -35,6 +35,7 @@ pub struct NewFollowUp<'a> {
 }
 
 /// Creates a follow-up.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(db: impl PgExecutor<'_>, new: &NewFollowUp<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
         "insert into follow_ups (owner_id, kind, title, ask_id, contact_id, due_on, created_by)
@@ -52,6 +53,7 @@ pub async fn insert(db: impl PgExecutor<'_>, new: &NewFollowUp<'_>) -> sqlx::Res
 }
 
 /// An owner's open follow-ups, soonest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn open_for(db: impl PgExecutor<'_>, owner: UserId) -> sqlx::Result<Vec<FollowUp>> {
     sqlx::query_as!(
         FollowUp,
@@ -68,6 +70,7 @@ pub async fn open_for(db: impl PgExecutor<'_>, owner: UserId) -> sqlx::Result<Ve
 }
 
 /// An owner's follow-ups done most recently.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn recently_done(
     db: impl PgExecutor<'_>,
     owner: UserId,
@@ -89,6 +92,7 @@ pub async fn recently_done(
 }
 
 /// An ask's follow-ups, open first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn of_ask(db: impl PgExecutor<'_>, ask: AskId) -> sqlx::Result<Vec<FollowUp>> {
     sqlx::query_as!(
         FollowUp,
@@ -106,6 +110,7 @@ pub async fn of_ask(db: impl PgExecutor<'_>, ask: AskId) -> sqlx::Result<Vec<Fol
 
 /// Marks an ask's open follow-ups of these kinds done (an event satisfied them); their
 /// overdue and escalated flags go with it. Returns how many.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn complete_for_ask(
     db: impl PgExecutor<'_>,
     ask: AskId,
@@ -125,6 +130,7 @@ pub async fn complete_for_ask(
 
 /// Marks one of the owner's follow-ups done, no longer overdue nor escalated; false when there
 /// is no such open follow-up.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_done(db: impl PgExecutor<'_>, owner: UserId, id: i64) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "update follow_ups set done_at = now(), overdue_since = null, escalated_at = null
@@ -141,6 +147,7 @@ pub async fn mark_done(db: impl PgExecutor<'_>, owner: UserId, id: i64) -> sqlx:
 /// ask's event (`source_thanked`, or `source_updated` for an update or an outcome report),
 /// dated the owner's today, unless the ask already has that event since the follow-up was
 /// made. Returns the new event's id.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_source_event(
     db: impl PgExecutor<'_>,
     owner: UserId,
@@ -169,6 +176,7 @@ pub async fn record_source_event(
 
 /// Moves one of the owner's open follow-ups to a new date; it is no longer overdue (nor
 /// escalated) unless the new date passes too.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn postpone(
     db: impl PgExecutor<'_>,
     owner: UserId,
@@ -188,6 +196,7 @@ pub async fn postpone(
 }
 
 /// One of the owner's follow-ups.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_own(
     db: impl PgExecutor<'_>,
     owner: UserId,
@@ -238,6 +247,7 @@ pub struct EscalationCursor {
 /// the owner's midnight after the due date, and notifies each owner once. Looks at up to
 /// `batch` unflagged follow-ups after `after` in due-date order; rows another sweep holds are
 /// skipped, so concurrent sweeps flag each row once.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn flag_overdue(
     db: impl PgExecutor<'_>,
     now: OffsetDateTime,
@@ -300,6 +310,7 @@ pub async fn flag_overdue(
 
 /// Clears the overdue flag (and escalation) of up to `batch` follow-ups that are done or whose
 /// due date has moved to today or later in the owner's time zone.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn clear_stale_flags(
     db: impl PgExecutor<'_>,
     now: OffsetDateTime,
@@ -342,6 +353,7 @@ pub async fn clear_stale_flags(
 /// naming that rep's open escalated items: written by the first escalation of the day, and
 /// rewritten (and marked unread again) by each later one. Looks at up to `batch` unescalated
 /// overdue follow-ups after `after`, oldest overdue first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn escalate(
     db: impl PgExecutor<'_>,
     now: OffsetDateTime,

@@ -22,6 +22,7 @@ pub struct Recent {
 
 /// Counts failures for `email` (case-insensitive) and `addr`: the pair and the address since
 /// `short_since`, the account since `long_since`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn recent(
     db: impl PgExecutor<'_>,
     email: &str,
@@ -63,6 +64,7 @@ pub async fn recent(
 }
 
 /// Records a failure.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(db: impl PgExecutor<'_>, email: &str, addr: &str) -> sqlx::Result<()> {
     sqlx::query!(
         "insert into login_failures (email, client_addr) values ($1, $2)",
@@ -77,6 +79,7 @@ pub async fn insert(db: impl PgExecutor<'_>, email: &str, addr: &str) -> sqlx::R
 /// After a successful login this address's failures for the account no longer count; rows
 /// older than `older_than` are dropped on the way. Failures from other addresses stay: the
 /// real user logging in must not reset an attack on their account.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn clear_pair(
     db: impl PgExecutor<'_>,
     email: &str,
@@ -95,6 +98,7 @@ pub async fn clear_pair(
 }
 
 /// Whether the device with this cookie hash has logged in to the account with this e-mail.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn is_known_device(
     db: impl PgExecutor<'_>,
     device_hash: &[u8],
@@ -111,6 +115,7 @@ pub async fn is_known_device(
 }
 
 /// Remembers (or refreshes) a device that has just logged in as `user`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn remember_device(
     db: impl PgExecutor<'_>,
     device_hash: &[u8],

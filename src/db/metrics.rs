@@ -26,6 +26,7 @@ pub struct Scope {
 /// Adds the queued rollup changes to the rollups, and brings the ask dates and last touches of
 /// new asks' contacts current, in one transaction; returns how many changes there were. Safe to
 /// run from anywhere at any time: each change is counted once. An empty queue writes nothing.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn fold_rollups(db: impl PgExecutor<'_>) -> sqlx::Result<i32> {
     sqlx::query_scalar!(r#"select fold_ask_rollups() as "folded!""#)
         .fetch_one(db)
@@ -33,6 +34,7 @@ pub async fn fold_rollups(db: impl PgExecutor<'_>) -> sqlx::Result<i32> {
 }
 
 /// How many rollup changes wait for the next fold (the background task folds every second).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn queued_rollup_changes(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar!(r#"select count(*) as "n!" from ask_rollup_queue"#)
         .fetch_one(db)
@@ -41,6 +43,7 @@ pub async fn queued_rollup_changes(db: impl PgExecutor<'_>) -> sqlx::Result<i64>
 
 /// The ids of the reps a dashboard covers, resolved once so that every metric query can use
 /// the indexes on `rep_id` (a literal array plans far better than a set-returning function).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn scope_rep_ids(db: impl PgExecutor<'_>, s: Scope) -> sqlx::Result<Vec<i64>> {
     sqlx::query_scalar!(
         r#"select r as "r!" from dashboard_reps($1, $2) r order by r"#,
@@ -167,6 +170,7 @@ impl CohortParts {
 
 /// Asks made in a past period by the reps in `ids` (the comparison with the period before),
 /// summed from the daily rollups.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn asks_made(
     db: impl PgExecutor<'_>,
     ids: &[i64],
@@ -185,6 +189,7 @@ pub async fn asks_made(
 }
 
 /// Per-rep figures, by name: the cohort of asks made in the period, read from the rollups.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn rep_stats(db: &PgPool, ids: &[i64], s: Scope) -> sqlx::Result<Vec<RepStats>> {
     let people = sqlx::query_as!(
         RepPerson,
@@ -337,6 +342,7 @@ pub fn median(counts: &[(i32, i64)]) -> Option<f64> {
 }
 
 /// Promises due in the period (up to yesterday) and how many were done by their due date.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn promises_kept(
     db: impl PgExecutor<'_>,
     ids: &[i64],
@@ -368,6 +374,7 @@ pub struct OverdueByAge {
 }
 
 /// Open overdue follow-ups now, per rep, by age (1–2, 3–7, 8+ days past due).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn overdue_by_age(
     db: impl PgExecutor<'_>,
     ids: &[i64],
@@ -396,6 +403,7 @@ pub async fn overdue_by_age(
 }
 
 /// Strong-relationship clients (strength 4 or 5) and how many were asked in the last 90 days.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn ask_coverage(
     db: impl PgExecutor<'_>,
     ids: &[i64],
@@ -435,6 +443,7 @@ pub struct SourceRow {
 /// introduction falls after the period's start, and each is counted from the introduction and
 /// win dates kept on the contact. Otherwise (a small team, a quiet period) every introduced
 /// ask of the period is grouped by source.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn source_leaderboard(
     db: &PgPool,
     ids: &[i64],
@@ -452,6 +461,7 @@ pub async fn source_leaderboard(
 
 /// The leaderboard found by grouping every introduced ask of the period by source: what
 /// [`source_leaderboard`] falls back to.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn source_leaderboard_scan(
     db: &PgPool,
     ids: &[i64],
@@ -527,6 +537,7 @@ async fn leaders_with(
 /// [`CONNECTOR_WINDOW_DAYS`] up to today: connector load. A source qualifies when the fourth of
 /// its latest ask dates falls in the window, which an index answers; the most recently
 /// overloaded come first, and the asks are counted for the few shown.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn connector_load(
     db: impl PgExecutor<'_>,
     ids: &[i64],
@@ -571,6 +582,7 @@ pub struct WeekRow {
 }
 
 /// Weekly asks and introductions from `since` (a Monday) on.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn weekly_trend(
     db: impl PgExecutor<'_>,
     ids: &[i64],

@@ -84,6 +84,7 @@ impl Database {
 /// How many seconds a streaming replica is behind its primary: 0 when it has replayed all it
 /// received, else the age of the last transaction it replayed (or, when it has replayed none
 /// since it started, the time since then). `None` when `pool` is a primary.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn replica_lag(pool: &PgPool) -> sqlx::Result<Option<f64>> {
     sqlx::query_scalar!(
         r#"select case when not pg_is_in_recovery() then null
@@ -121,6 +122,7 @@ const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// Opens a pool whose connection attempts give up quickly, so that an unreachable database
 /// makes requests fail fast instead of hanging.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn connect(url: &str, pool_size: u32) -> Result<PgPool> {
     let options: PgConnectOptions = url.parse().context("DATABASE_URL is not a valid URL")?;
     // Warmline's queries are short and run many at a time (a dashboard runs seven side by
@@ -148,6 +150,7 @@ pub async fn connect(url: &str, pool_size: u32) -> Result<PgPool> {
 
 /// Applies the migrations in `migrations/` that have not run yet, and creates the session
 /// store's table.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn migrate(pool: &PgPool) -> Result<()> {
     sqlx::migrate!()
         .run(pool)

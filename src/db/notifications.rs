@@ -24,6 +24,7 @@ pub struct Notification {
 
 /// Tells a rep a coaching note was written for them (`body` cut to the column's 2,000
 /// characters).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_coaching(
     db: impl PgExecutor<'_>,
     rep: UserId,
@@ -42,6 +43,7 @@ pub async fn insert_coaching(
 }
 
 /// How many of the user's notifications are unread.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn unread_count(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
         r#"select count(*) as "n!" from notifications where user_id = $1 and read_at is null"#,
@@ -52,6 +54,7 @@ pub async fn unread_count(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result
 }
 
 /// The user's notifications, unread first, newest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     db: impl PgExecutor<'_>,
     user: UserId,
@@ -74,6 +77,7 @@ pub async fn list(
 }
 
 /// Marks one of the user's notifications read; false when there is no such notification.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_read(db: impl PgExecutor<'_>, user: UserId, id: i64) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "update notifications set read_at = coalesce(read_at, now()) where notification_id = $1 and user_id = $2",
@@ -86,6 +90,7 @@ pub async fn mark_read(db: impl PgExecutor<'_>, user: UserId, id: i64) -> sqlx::
 }
 
 /// Marks all of the user's notifications read.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_all_read(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<u64> {
     let done = sqlx::query!(
         "update notifications set read_at = now() where user_id = $1 and read_at is null",
@@ -125,6 +130,7 @@ impl DigestUser {
 }
 
 /// Active users with notifications not yet e-mailed and no digest yet today (their today).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn digest_candidates(
     db: impl PgExecutor<'_>,
     now: OffsetDateTime,
@@ -155,6 +161,7 @@ pub struct Unsent {
 
 /// Claims the user's digest for this transaction: `None` when another process is sending it.
 /// Otherwise the notifications not yet e-mailed, oldest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn claim_unsent(
     tx: &mut Transaction<'_, Postgres>,
     user: UserId,
@@ -180,6 +187,7 @@ pub async fn claim_unsent(
 }
 
 /// Records that a digest went out with these notifications.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_emailed(
     tx: &mut Transaction<'_, Postgres>,
     user: UserId,

@@ -16,6 +16,7 @@ pub struct TokenSummary {
 }
 
 /// Stores a new token's hash and returns its id.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(
     db: impl PgExecutor<'_>,
     user: UserId,
@@ -36,6 +37,7 @@ pub async fn insert(
 }
 
 /// A user's tokens that have not been revoked, newest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_active(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<Vec<TokenSummary>> {
     sqlx::query_as!(
         TokenSummary,
@@ -48,6 +50,7 @@ pub async fn list_active(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<
 }
 
 /// Revokes one of the user's own tokens; false when there is no such active token.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn revoke(db: impl PgExecutor<'_>, user: UserId, token_id: i64) -> sqlx::Result<bool> {
     let result = sqlx::query!(
         "update api_tokens set revoked_at = now()
@@ -62,6 +65,7 @@ pub async fn revoke(db: impl PgExecutor<'_>, user: UserId, token_id: i64) -> sql
 
 /// Revokes every live token of the user (at deactivation: a reactivated user starts with
 /// none); returns how many.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn revoke_all(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<u64> {
     let result = sqlx::query!(
         "update api_tokens set revoked_at = now() where user_id = $1 and revoked_at is null",
@@ -73,6 +77,7 @@ pub async fn revoke_all(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<u
 }
 
 /// The active user a live token belongs to, marking the token used.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn authenticate(db: impl PgExecutor<'_>, hash: &[u8]) -> sqlx::Result<Option<UserId>> {
     sqlx::query_scalar!(
         r#"update api_tokens t set last_used_at = now()

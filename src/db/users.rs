@@ -21,6 +21,7 @@ pub struct NewUser<'a> {
 pub const EMAIL_KEY: &str = "users_email_key";
 
 /// Whether any user exists (`/setup` is open only while none does).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn any_exist(db: impl PgExecutor<'_>) -> sqlx::Result<bool> {
     sqlx::query_scalar!(r#"select exists (select 1 from users) as "exists!""#)
         .fetch_one(db)
@@ -28,6 +29,7 @@ pub async fn any_exist(db: impl PgExecutor<'_>) -> sqlx::Result<bool> {
 }
 
 /// Creates a user and returns its id. A duplicate e-mail fails on [`EMAIL_KEY`].
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(db: impl PgExecutor<'_>, new: &NewUser<'_>) -> sqlx::Result<UserId> {
     sqlx::query_scalar!(
         r#"insert into users (email, name, role, manager_id, time_zone, weekly_ask_target, password_hash)
@@ -46,6 +48,7 @@ pub async fn insert(db: impl PgExecutor<'_>, new: &NewUser<'_>) -> sqlx::Result<
 }
 
 /// A user by id, active or not.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find(db: impl PgExecutor<'_>, id: UserId) -> sqlx::Result<Option<User>> {
     let record = sqlx::query_as!(
         UserRecord,
@@ -61,6 +64,7 @@ pub async fn find(db: impl PgExecutor<'_>, id: UserId) -> sqlx::Result<Option<Us
 }
 
 /// The id and password hash of the user with this e-mail address (case-insensitive).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn login_credentials(
     db: impl PgExecutor<'_>,
     email: &str,
@@ -75,6 +79,7 @@ pub async fn login_credentials(
 }
 
 /// A user's id by e-mail address (case-insensitive).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn id_by_email(db: impl PgExecutor<'_>, email: &str) -> sqlx::Result<Option<UserId>> {
     sqlx::query_scalar!(
         r#"select user_id as "user_id: UserId" from users where lower(email) = lower($1)"#,
@@ -85,6 +90,7 @@ pub async fn id_by_email(db: impl PgExecutor<'_>, email: &str) -> sqlx::Result<O
 }
 
 /// A user's password hash.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn password_hash(db: impl PgExecutor<'_>, id: UserId) -> sqlx::Result<String> {
     sqlx::query_scalar!(
         "select password_hash from users where user_id = $1",
@@ -109,6 +115,7 @@ pub struct TeamMember {
 }
 
 /// The users `viewer` may see (an admin: everyone), active first, then by name.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_team(db: impl PgExecutor<'_>, viewer: UserId) -> sqlx::Result<Vec<TeamMember>> {
     sqlx::query_as!(
         TeamMember,
@@ -126,6 +133,7 @@ pub async fn list_team(db: impl PgExecutor<'_>, viewer: UserId) -> sqlx::Result<
 
 /// The people a viewer can narrow a list to (everyone they see, by name); none for a rep,
 /// who only ever sees their own.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn filter_choices(
     db: impl PgExecutor<'_>,
     viewer: &User,
@@ -141,6 +149,7 @@ pub async fn filter_choices(
 }
 
 /// Sets a user's name, time zone and quiet hours (local hours when no e-mail is sent).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_profile(
     db: impl PgExecutor<'_>,
     id: UserId,
@@ -163,6 +172,7 @@ pub async fn update_profile(
 }
 
 /// A user's quiet hours: from, until (local hours).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn quiet_hours(db: impl PgExecutor<'_>, id: UserId) -> sqlx::Result<(i16, i16)> {
     let row = sqlx::query!(
         "select quiet_hours_start, quiet_hours_end from users where user_id = $1",
@@ -174,6 +184,7 @@ pub async fn quiet_hours(db: impl PgExecutor<'_>, id: UserId) -> sqlx::Result<(i
 }
 
 /// Sets what an admin manages: role, manager and weekly target.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_assignment(
     db: impl PgExecutor<'_>,
     id: UserId,
@@ -194,6 +205,7 @@ pub async fn update_assignment(
 }
 
 /// Replaces the password hash and ends every session of the user; returns the new epoch.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_password(
     db: impl PgExecutor<'_>,
     id: UserId,
@@ -210,6 +222,7 @@ pub async fn set_password(
 }
 
 /// Ends every session of the user; returns the new epoch.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn end_sessions(db: impl PgExecutor<'_>, id: UserId) -> sqlx::Result<i32> {
     sqlx::query_scalar!(
         "update users set session_epoch = session_epoch + 1 where user_id = $1 returning session_epoch",
@@ -220,6 +233,7 @@ pub async fn end_sessions(db: impl PgExecutor<'_>, id: UserId) -> sqlx::Result<i
 }
 
 /// Deactivates (ending every session) or reactivates a user.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_active(db: impl PgExecutor<'_>, id: UserId, active: bool) -> sqlx::Result<()> {
     sqlx::query!(
         "update users
@@ -236,6 +250,7 @@ pub async fn set_active(db: impl PgExecutor<'_>, id: UserId, active: bool) -> sq
 
 /// Whether making `manager` the manager of `user` would close a loop in the reports-to tree:
 /// true when `manager` is `user` or already reports to `user`, directly or not.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn would_create_cycle(
     tx: &mut Transaction<'_, Postgres>,
     user: UserId,
@@ -258,6 +273,7 @@ pub async fn would_create_cycle(
 
 /// Takes a transaction-scoped lock on the reports-to tree, so two concurrent manager changes
 /// cannot together create a loop that neither would alone.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn lock_tree(tx: &mut Transaction<'_, Postgres>) -> sqlx::Result<()> {
     sqlx::query!("select pg_advisory_xact_lock(hashtext('warmline.users.tree'))")
         .execute(&mut **tx)
@@ -268,6 +284,7 @@ pub async fn lock_tree(tx: &mut Transaction<'_, Postgres>) -> sqlx::Result<()> {
 /// The ids of the users `viewer` may see: themselves; a manager's subtree, recursively; for an
 /// admin, everyone. The same rule is the SQL function `visible_user_ids`, which scoped queries
 /// use directly.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn visible_user_ids(
     db: impl PgExecutor<'_>,
     viewer: UserId,
@@ -281,6 +298,7 @@ pub async fn visible_user_ids(
 }
 
 /// Whether `viewer` may see `subject`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn can_see(
     db: impl PgExecutor<'_>,
     viewer: UserId,
@@ -296,6 +314,7 @@ pub async fn can_see(
 }
 
 /// Whether PostgreSQL knows `name` as a time zone (its IANA database is the one we use).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn is_time_zone(db: impl PgExecutor<'_>, name: &str) -> sqlx::Result<bool> {
     sqlx::query_scalar!(
         r#"select exists (select 1 from pg_timezone_names where name = $1) as "known!""#,
@@ -306,6 +325,7 @@ pub async fn is_time_zone(db: impl PgExecutor<'_>, name: &str) -> sqlx::Result<b
 }
 
 /// IANA time zone names for a select box: region/city names, sorted.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn time_zone_names(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar!(
         r#"select name as "name!" from pg_timezone_names
@@ -318,6 +338,7 @@ pub async fn time_zone_names(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<String
 }
 
 /// Today's date in a time zone (the owner's: due dates are read in it).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn today_in(db: impl PgExecutor<'_>, time_zone: &str) -> sqlx::Result<time::Date> {
     sqlx::query_scalar!(
         r#"select (now() at time zone $1)::date as "today!""#,
@@ -328,6 +349,7 @@ pub async fn today_in(db: impl PgExecutor<'_>, time_zone: &str) -> sqlx::Result<
 }
 
 /// Sets a rep's annual new-client goal and asks per new client (the referral math inputs).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_client_goal(
     db: impl PgExecutor<'_>,
     id: UserId,

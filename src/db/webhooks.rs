@@ -72,6 +72,7 @@ pub struct OutboxFigures {
 }
 
 /// Registers an endpoint and returns its id.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(
     db: impl PgExecutor<'_>,
     url: &str,
@@ -94,6 +95,7 @@ pub async fn insert(
 }
 
 /// Every endpoint, oldest first, with its count of undelivered messages.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Endpoint>> {
     sqlx::query_as!(
         Endpoint,
@@ -108,6 +110,7 @@ pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Endpoint>> {
 }
 
 /// One endpoint.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Endpoint>> {
     sqlx::query_as!(
         Endpoint,
@@ -123,6 +126,7 @@ pub async fn find(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Endpo
 }
 
 /// Deletes an endpoint and its messages; false when there is none.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<bool> {
     let n = sqlx::query!("delete from webhook_endpoints where endpoint_id = $1", id)
         .execute(db)
@@ -133,6 +137,7 @@ pub async fn delete(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<bool> {
 
 /// Enables a disabled endpoint again, its undelivered messages due at once; false when there
 /// is no such disabled endpoint.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn enable(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<bool> {
     let n = sqlx::query!(
         "with enabled as (
@@ -154,6 +159,7 @@ pub async fn enable(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<bool> {
 }
 
 /// The endpoint's latest messages, newest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn recent_deliveries(
     db: impl PgExecutor<'_>,
     endpoint: i64,
@@ -174,6 +180,7 @@ pub async fn recent_deliveries(
 
 /// Claims one enabled endpoint whose oldest undelivered message is due and that no other
 /// process holds, leasing it for `lease_secs`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn claim(db: impl PgExecutor<'_>, lease_secs: f64) -> sqlx::Result<Option<Claimed>> {
     sqlx::query_as!(
         Claimed,
@@ -196,6 +203,7 @@ pub async fn claim(db: impl PgExecutor<'_>, lease_secs: f64) -> sqlx::Result<Opt
 }
 
 /// Gives a claimed endpoint back.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn release(db: impl PgExecutor<'_>, endpoint: i64) -> sqlx::Result<()> {
     sqlx::query!(
         "update webhook_endpoints set leased_until = null where endpoint_id = $1",
@@ -207,6 +215,7 @@ pub async fn release(db: impl PgExecutor<'_>, endpoint: i64) -> sqlx::Result<()>
 }
 
 /// The endpoint's oldest undelivered messages, in order.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn pending(
     db: impl PgExecutor<'_>,
     endpoint: i64,
@@ -225,6 +234,7 @@ pub async fn pending(
 }
 
 /// Records a successful delivery, and that the endpoint works.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_delivered(
     db: impl PgExecutor<'_>,
     message: i64,
@@ -250,6 +260,7 @@ pub async fn mark_delivered(
 
 /// Records a failed attempt: the message is retried after `retry_secs`, and the endpoint's
 /// run of failures starts now if it has not already. Returns when that run began.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_failed(
     db: impl PgExecutor<'_>,
     message: i64,
@@ -279,6 +290,7 @@ pub async fn mark_failed(
 
 /// Disables an endpoint that has failed for too long and tells every active admin, once.
 /// Returns whether this call disabled it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn disable(db: impl PgExecutor<'_>, endpoint: i64, reason: &str) -> sqlx::Result<bool> {
     let row = sqlx::query!(
         r#"with disabled as (
@@ -303,6 +315,7 @@ pub async fn disable(db: impl PgExecutor<'_>, endpoint: i64, reason: &str) -> sq
 }
 
 /// The outbox's size and age.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn figures(db: impl PgExecutor<'_>) -> sqlx::Result<OutboxFigures> {
     let row = sqlx::query!(
         r#"select (select count(*) from webhook_messages where delivered_at is null) as "pending!",

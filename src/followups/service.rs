@@ -62,6 +62,7 @@ pub const TITLE_MAX_CHARS: usize = 300;
 
 /// Creates a follow-up with its audit row. The caller has checked the due date with
 /// [`check_due`]; a title made from long names is shortened to [`TITLE_MAX_CHARS`].
+#[tracing::instrument(skip_all)]
 pub async fn add(
     db: &mut PgConnection,
     actor: Option<UserId>,
@@ -81,6 +82,7 @@ pub async fn add(
 
 /// Marks one of the owner's open follow-ups done, ending its overdue and escalated state;
 /// false when there is no such open follow-up.
+#[tracing::instrument(skip_all)]
 pub async fn complete(db: &mut PgConnection, owner: UserId, id: i64) -> sqlx::Result<bool> {
     let done = db::follow_ups::mark_done(&mut *db, owner, id).await?;
     if done {
@@ -97,6 +99,7 @@ pub async fn complete(db: &mut PgConnection, owner: UserId, id: i64) -> sqlx::Re
 }
 
 /// Marks an ask's open follow-ups of these kinds done: an event satisfied them.
+#[tracing::instrument(skip_all)]
 pub async fn complete_for_ask(
     db: &mut PgConnection,
     ask: AskId,
@@ -107,6 +110,7 @@ pub async fn complete_for_ask(
 
 /// Moves one of the owner's open follow-ups from `from` to `to` (already checked with
 /// [`postponed_date`]); false when there is no such open follow-up.
+#[tracing::instrument(skip_all)]
 pub async fn postpone(
     db: &mut PgConnection,
     owner: UserId,
@@ -123,6 +127,7 @@ pub async fn postpone(
 }
 
 /// [`add`] in a transaction of its own.
+#[tracing::instrument(skip_all)]
 pub async fn add_one(
     pool: &PgPool,
     actor: Option<UserId>,
@@ -135,6 +140,7 @@ pub async fn add_one(
 }
 
 /// [`complete`] in a transaction of its own.
+#[tracing::instrument(skip_all)]
 pub async fn complete_one(pool: &PgPool, owner: UserId, id: i64) -> sqlx::Result<bool> {
     let mut tx = pool.begin().await?;
     let done = complete(&mut tx, owner, id).await?;
@@ -144,6 +150,7 @@ pub async fn complete_one(pool: &PgPool, owner: UserId, id: i64) -> sqlx::Result
 
 /// Marks every one of `ids` done in one transaction, or none of them when one is not an
 /// open or done follow-up of the owner's: false then.
+#[tracing::instrument(skip_all)]
 pub async fn complete_all(pool: &PgPool, owner: UserId, ids: &[i64]) -> sqlx::Result<bool> {
     let mut tx = pool.begin().await?;
     for &id in ids {
@@ -160,6 +167,7 @@ pub async fn complete_all(pool: &PgPool, owner: UserId, ids: &[i64]) -> sqlx::Re
 }
 
 /// [`postpone`] in a transaction of its own.
+#[tracing::instrument(skip_all)]
 pub async fn postpone_one(
     pool: &PgPool,
     owner: UserId,

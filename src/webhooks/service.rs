@@ -119,6 +119,7 @@ fn new_secret() -> String {
 }
 
 /// Registers an endpoint, with an audit row; the secret is returned once and kept only to sign.
+#[tracing::instrument(skip_all)]
 pub async fn create(pool: &PgPool, admin: &User, new: &NewEndpoint) -> sqlx::Result<Created> {
     let secret = new_secret();
     let mut tx = pool.begin().await?;
@@ -158,6 +159,7 @@ pub enum Change {
 
 /// Makes the change `what` to endpoint `id` with an audit row, in one transaction; false when there
 /// is no such endpoint (or, to enable, no such disabled one).
+#[tracing::instrument(skip_all)]
 pub async fn change(pool: &PgPool, admin: &User, id: i64, what: Change) -> sqlx::Result<bool> {
     let mut tx = pool.begin().await?;
     let (changed, action) = match what {

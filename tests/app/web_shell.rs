@@ -176,3 +176,53 @@ async fn metrics_count_requests_by_route_pattern_with_latency_histograms() {
         .assert_contains("warmline_db_pool_in_use_connections")
         .assert_lacks("/contacts/1\"");
 }
+
+/// A log writer the test can read back.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_request_span_names_the_route_pattern_and_the_service_call() {
+    let app = TestApp::spawn().await;
+    app.login_as_new("rep@example.com", "rep", None).await;
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter("warmline=info,tower_http=debug")
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    app.get("/contacts/987654")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    app.get("/no/such/page")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("route=/contacts/{id} path=/contacts/987654"),
+        "{text}"
+    );
+    assert!(
+        text.contains("route=unmatched path=/no/such/page"),
+        "{text}"
+    );
+    // The contact page called the contacts service, in the request's span.
+    assert!(
+        text.contains("request.id=")
+            && text.contains("}:visible: warmline::contacts::service: close"),
+        "{text}"
+    );
+}
