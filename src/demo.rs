@@ -7,7 +7,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::accounts::password;
-use crate::domain::asks::titles;
+use crate::domain::asks::{EventKind, Stage, check_move, titles};
 
 /// The password of every demo login.
 pub const PASSWORD: &str = "warmline-demo-2026";
@@ -384,7 +384,7 @@ async fn ask(
     };
     let delay = Duration::days(rng.below(3) as i64);
     let logged_on = (asked_on + delay).min(today);
-    let mut events: Vec<(&str, Date, Option<i64>)> = Vec::new();
+    let mut events: Vec<(EventKind, Date, Option<i64>)> = Vec::new();
     let age = (today - asked_on).whole_days();
     let mut at = asked_on;
     let mut step = |rng: &mut Rng, min: i64, spread: u64| {
@@ -395,9 +395,9 @@ async fn ask(
         if let Some(on) = step(rng, 2, 6) {
             events.push((
                 if rng.chance(50) {
-                    "declined"
+                    EventKind::Declined
                 } else {
-                    "no_one_in_mind"
+                    EventKind::NoOneInMind
                 },
                 on,
                 None,
@@ -407,32 +407,32 @@ async fn ask(
         if rng.chance(30)
             && let Some(on) = step(rng, 1, 3)
         {
-            events.push(("promised_intro", on, None));
+            events.push((EventKind::PromisedIntro, on, None));
         }
         if let Some(on) = step(rng, 1, 8) {
-            events.push(("introduced", on, None));
+            events.push((EventKind::Introduced, on, None));
             if rng.chance(72)
                 && let Some(thanked) =
                     Some(on + Duration::days(rng.below(6) as i64)).filter(|d| *d <= today)
             {
-                events.push(("source_thanked", thanked, None));
+                events.push((EventKind::SourceThanked, thanked, None));
             }
             if rng.chance(60)
                 && let Some(on) = step(rng, 3, 12)
             {
-                events.push(("meeting_held", on, None));
+                events.push((EventKind::MeetingHeld, on, None));
                 if let Some(on) = step(rng, 7, 25) {
                     if rng.chance(55) {
                         let amount = (5_000 + rng.below(60) as i64 * 1_000) * 100;
-                        events.push(("won", on, Some(amount)));
+                        events.push((EventKind::Won, on, Some(amount)));
                     } else {
-                        events.push(("lost", on, None));
+                        events.push((EventKind::Lost, on, None));
                     }
                     if rng.chance(60)
                         && let Some(told) =
                             Some(on + Duration::days(rng.below(5) as i64)).filter(|d| *d <= today)
                     {
-                        events.push(("source_updated", told, None));
+                        events.push((EventKind::SourceUpdated, told, None));
                     }
                 }
             }
@@ -441,28 +441,22 @@ async fn ask(
         && rng.chance(70)
         && let Some(on) = step(rng, 60, 10)
     {
-        events.push(("expired", on, None));
+        events.push((EventKind::Expired, on, None));
     }
-    let stages = [
-        "promised_intro",
-        "introduced",
-        "meeting_held",
-        "won",
-        "lost",
-        "declined",
-        "no_one_in_mind",
-        "expired",
-    ];
-    let last_stage = events.iter().rev().find(|(k, _, _)| stages.contains(k));
-    let stage = last_stage.map_or("asked", |(k, _, _)| *k);
-    let closed = matches!(
-        stage,
-        "won" | "lost" | "declined" | "no_one_in_mind" | "expired"
-    );
-    let closed_at = last_stage.filter(|_| closed).map(|(_, on, _)| *on);
+    // The stage and its end follow from the events by the product's own stage flow.
+    let mut stage = Stage::Asked;
+    let mut closed_at = None;
+    for (kind, on, _) in &events {
+        check_move(stage, *kind).map_err(|why| anyhow::anyhow!("demo ask: {why}"))?;
+        if let Some(next) = kind.stage() {
+            stage = next;
+            closed_at = next.is_final().then_some(*on);
+        }
+    }
+    let closed = stage.is_final();
     let amount = events
         .iter()
-        .find(|(k, _, _)| *k == "won")
+        .find(|(k, _, _)| *k == EventKind::Won)
         .and_then(|(_, _, a)| *a);
     let ask_id: i64 = sqlx::query_scalar(
         "insert into referral_asks (rep_id, source_contact_id, target_contact_id, target_description, reason, channel,
@@ -478,7 +472,7 @@ async fn ask(
     .bind(*rng.pick(&REASONS))
     .bind(*rng.pick(&["in_person", "phone", "email", "video", "linkedin"]))
     .bind(asked_on)
-    .bind(stage)
+    .bind(stage.as_str())
     .bind(amount)
     .bind(closed_at)
     .bind(logged_on)
@@ -487,7 +481,7 @@ async fn ask(
     for (kind, on, amount) in &events {
         sqlx::query("insert into ask_events (ask_id, kind, actor_id, occurred_on, amount_cents) values ($1, $2, $3, $4, $5)")
             .bind(ask_id)
-            .bind(*kind)
+            .bind(kind.as_str())
             .bind(rep)
             .bind(*on)
             .bind(*amount)
@@ -503,10 +497,10 @@ async fn ask(
     .bind(ask_id)
     .fetch_one(&mut **tx)
     .await?;
-    let has = |kind: &str| events.iter().any(|(k, _, _)| *k == kind);
+    let has = |kind: EventKind| events.iter().any(|(k, _, _)| *k == kind);
     let introduced = events
         .iter()
-        .find(|(k, _, _)| *k == "introduced")
+        .find(|(k, _, _)| *k == EventKind::Introduced)
         .map(|(_, on, _)| *on);
     let mut owed: Vec<(&str, String, Date, bool)> = Vec::new();
     // Most reps follow up eventually; a few things slip (and show as overdue).
@@ -518,7 +512,7 @@ async fn ask(
         followed_up,
     ));
     if let Some(on) = introduced {
-        let thanked = has("source_thanked") || rng.chance(85);
+        let thanked = has(EventKind::SourceThanked) || rng.chance(85);
         owed.push((
             "thank_source",
             titles::thank_source(&source_name, &target_label),
@@ -526,13 +520,13 @@ async fn ask(
             thanked,
         ));
     }
-    if closed && (has("won") || has("lost")) {
+    if closed && (has(EventKind::Won) || has(EventKind::Lost)) {
         let on = closed_at.unwrap_or(today);
         owed.push((
             "report_outcome",
             titles::report_outcome(&source_name, &target_label),
             on + Duration::days(3),
-            has("source_updated"),
+            has(EventKind::SourceUpdated),
         ));
     }
     for (kind, title, due_on, done) in owed {
