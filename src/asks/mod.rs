@@ -6,13 +6,13 @@ pub mod service;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 use time::Date;
 
-use self::service::{AskForm, EditForm, EventForm};
+use self::service::{EditForm, EventForm};
 use crate::db;
 use crate::db::asks::{Ask, AskFilter, Cursor, Event};
 use crate::db::follow_ups::FollowUp;
@@ -30,31 +30,9 @@ const PAGE_SIZE: i64 = 50;
 /// The ask routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/asks", get(list_asks).post(create_ask))
+        .route("/asks", get(list_asks))
         .route("/asks/{id}", get(show_ask).post(update_ask))
         .route("/asks/{id}/events", post(create_event))
-}
-
-/// Logs an ask from the quick form on My week; a problem sends the form back there.
-async fn create_ask(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    ctx: PageContext,
-    Form(form): Form<AskForm>,
-) -> AppResult<Response> {
-    let today = db::users::today_in(&state.pool, &user.time_zone).await?;
-    match service::log_ask(&state.pool, &user, &form, today).await? {
-        // Back to an empty form, under a line naming the ask: reps often log several in a row.
-        Ok(id) => Ok(Redirect::to(&format!("/?logged={id}")).into_response()),
-        Err(not_logged) => {
-            let status = if not_logged.connector_load.is_some() {
-                StatusCode::OK
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
-            crate::week::week_page(&state, ctx, &user, form, not_logged, status).await
-        }
-    }
 }
 
 /// The list's filters.

@@ -2,11 +2,11 @@
 //! against the target, and recent introductions.
 
 use askama::Template;
-use axum::Router;
+use axum::{Form, Router};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
 use time::{Date, Duration};
 use uuid::Uuid;
@@ -22,13 +22,15 @@ use crate::domain::contacts::ContactId;
 use crate::domain::users::User;
 use crate::followups::{Groups, groups_for};
 use crate::state::AppState;
-use crate::web::auth::AuthSession;
+use crate::web::auth::{AuthSession, CurrentUser};
 use crate::web::{AppResult, PageContext, render};
 
 /// `/` and the contact type-ahead the quick form uses.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(show_week))
+        // The quick log's form is on this page, and comes back to it.
+        .route("/asks", post(create_ask))
         .route("/contacts/suggest", get(suggest_contacts))
 }
 
@@ -113,6 +115,28 @@ async fn own_contact_name(state: &AppState, user: &User, id: &str) -> AppResult<
         .await?
         .map(|c| c.name)
         .unwrap_or_default())
+}
+
+/// Logs an ask from the quick form on My week; a problem sends the form back there.
+async fn create_ask(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ctx: PageContext,
+    Form(form): Form<AskForm>,
+) -> AppResult<Response> {
+    let today = db::users::today_in(&state.pool, &user.time_zone).await?;
+    match crate::asks::service::log_ask(&state.pool, &user, &form, today).await? {
+        // Back to an empty form, under a line naming the ask: reps often log several in a row.
+        Ok(id) => Ok(Redirect::to(&format!("/?logged={id}")).into_response()),
+        Err(not_logged) => {
+            let status = if not_logged.connector_load.is_some() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            week_page(&state, ctx, &user, form, not_logged, status).await
+        }
+    }
 }
 
 /// Renders My week, with the quick form as given (blank, or sent back with its problems).
