@@ -8,6 +8,7 @@ use time::{Date, Duration, OffsetDateTime};
 
 use crate::accounts::password;
 use crate::domain::asks::{EventKind, Stage, check_move, titles};
+use crate::domain::followups::FollowUpKind;
 
 /// The password of every demo login.
 pub const PASSWORD: &str = "warmline-demo-2026";
@@ -502,11 +503,11 @@ async fn ask(
         .iter()
         .find(|(k, _, _)| *k == EventKind::Introduced)
         .map(|(_, on, _)| *on);
-    let mut owed: Vec<(&str, String, Date, bool)> = Vec::new();
+    let mut owed: Vec<(FollowUpKind, String, Date, bool)> = Vec::new();
     // Most reps follow up eventually; a few things slip (and show as overdue).
     let followed_up = introduced.is_some() || closed || (age > 14 && rng.chance(90));
     owed.push((
-        "ask_follow_up",
+        FollowUpKind::AskFollowUp,
         titles::ask_follow_up(&source_name, &target_label),
         asked_on + Duration::days(7),
         followed_up,
@@ -514,7 +515,7 @@ async fn ask(
     if let Some(on) = introduced {
         let thanked = has(EventKind::SourceThanked) || rng.chance(85);
         owed.push((
-            "thank_source",
+            FollowUpKind::ThankSource,
             titles::thank_source(&source_name, &target_label),
             on + Duration::days(1),
             thanked,
@@ -523,7 +524,7 @@ async fn ask(
     if closed && (has(EventKind::Won) || has(EventKind::Lost)) {
         let on = closed_at.unwrap_or(today);
         owed.push((
-            "report_outcome",
+            FollowUpKind::ReportOutcome,
             titles::report_outcome(&source_name, &target_label),
             on + Duration::days(3),
             has(EventKind::SourceUpdated),
@@ -535,7 +536,7 @@ async fn ask(
              values ($1, $2, $3, $4, $5, $6, case when $7 then least($6::timestamptz + interval '10 hours', now()) end, $1)",
         )
         .bind(rep)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(title)
         .bind(ask_id)
         .bind(source)

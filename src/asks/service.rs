@@ -15,6 +15,7 @@ use crate::domain::contacts::ContactId;
 use crate::domain::dates::parse_date;
 use crate::domain::error::{ServiceError, ServiceResult};
 use crate::domain::fields::FieldErrors;
+use crate::domain::followups::FollowUpKind;
 use crate::domain::users::User;
 use crate::followups;
 use crate::web::AppResult;
@@ -218,7 +219,7 @@ pub async fn log_ask(
     add_follow_up(
         &mut tx,
         user,
-        "ask_follow_up",
+        FollowUpKind::AskFollowUp,
         &title,
         id,
         None,
@@ -258,7 +259,7 @@ async fn create_source(
 async fn add_follow_up(
     tx: &mut Transaction<'_, Postgres>,
     user: &User,
-    kind: &str,
+    kind: FollowUpKind,
     title: &str,
     ask: AskId,
     contact: Option<ContactId>,
@@ -370,17 +371,19 @@ async fn follow_through(
 ) -> AppResult<()> {
     let source = &ask.source_name;
     let target = &ask.target_label;
-    let settles: &[&str] = match kind {
+    let settles: &[FollowUpKind] = match kind {
         EventKind::PromisedIntro => &[],
-        EventKind::Introduced => &["ask_follow_up"],
+        EventKind::Introduced => &[FollowUpKind::AskFollowUp],
         EventKind::MeetingScheduled | EventKind::MeetingHeld => {
-            &["ask_follow_up", "contact_prospect"]
+            &[FollowUpKind::AskFollowUp, FollowUpKind::ContactProspect]
         }
-        EventKind::SourceThanked => &["thank_source"],
-        EventKind::SourceUpdated => &["update_source", "report_outcome"],
-        EventKind::Won | EventKind::Lost => &["ask_follow_up", "contact_prospect"],
+        EventKind::SourceThanked => &[FollowUpKind::ThankSource],
+        EventKind::SourceUpdated => &[FollowUpKind::UpdateSource, FollowUpKind::ReportOutcome],
+        EventKind::Won | EventKind::Lost => {
+            &[FollowUpKind::AskFollowUp, FollowUpKind::ContactProspect]
+        }
         EventKind::Declined | EventKind::NoOneInMind | EventKind::Expired => {
-            &["ask_follow_up", "contact_prospect"]
+            &[FollowUpKind::AskFollowUp, FollowUpKind::ContactProspect]
         }
         EventKind::Note => &[],
     };
@@ -388,29 +391,29 @@ async fn follow_through(
         followups::service::complete_for_ask(tx, ask.ask_id, settles).await?;
     }
     let days = Duration::days;
-    let next: Vec<(&str, String, Option<ContactId>, Date)> = match kind {
+    let next: Vec<(FollowUpKind, String, Option<ContactId>, Date)> = match kind {
         EventKind::Introduced => vec![
             (
-                "thank_source",
+                FollowUpKind::ThankSource,
                 titles::thank_source(source, target),
                 Some(ask.source_contact_id),
                 today + days(1),
             ),
             (
-                "contact_prospect",
+                FollowUpKind::ContactProspect,
                 titles::contact_prospect(target),
                 ask.target_contact_id,
                 today + days(2),
             ),
         ],
         EventKind::MeetingHeld => vec![(
-            "update_source",
+            FollowUpKind::UpdateSource,
             titles::update_source(source, target),
             Some(ask.source_contact_id),
             today + days(2),
         )],
         EventKind::Won | EventKind::Lost => vec![(
-            "report_outcome",
+            FollowUpKind::ReportOutcome,
             titles::report_outcome(source, target),
             Some(ask.source_contact_id),
             today + days(3),

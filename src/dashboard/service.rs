@@ -9,6 +9,7 @@ use crate::db::coaching::NewNote;
 use crate::db::follow_ups::NewFollowUp;
 use crate::domain::error::{ServiceError, ServiceResult};
 use crate::domain::fields::FieldErrors;
+use crate::domain::followups::FollowUpKind;
 use crate::domain::users::{User, UserId};
 
 /// The referral-math inputs, as typed on a rep's scorecard.
@@ -78,7 +79,7 @@ pub async fn add_note(pool: &PgPool, manager: &User, note: &NewNote<'_>) -> Serv
     let title = format!("Coaching: {}", note.committed_action);
     let follow_up = NewFollowUp {
         owner: note.rep,
-        kind: "coaching",
+        kind: FollowUpKind::Coaching,
         title: &title,
         ask: None,
         contact: None,

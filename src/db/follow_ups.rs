@@ -5,6 +5,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::domain::asks::AskId;
 use crate::domain::contacts::ContactId;
+use crate::domain::followups::FollowUpKind;
 use crate::domain::users::UserId;
 
 /// A follow-up with the names its list shows.
@@ -26,7 +27,7 @@ pub struct FollowUp {
 #[derive(Debug, Clone, Copy)]
 pub struct NewFollowUp<'a> {
     pub owner: UserId,
-    pub kind: &'a str,
+    pub kind: FollowUpKind,
     pub title: &'a str,
     pub ask: Option<AskId>,
     pub contact: Option<ContactId>,
@@ -41,7 +42,7 @@ pub async fn insert(db: impl PgExecutor<'_>, new: &NewFollowUp<'_>) -> sqlx::Res
         "insert into follow_ups (owner_id, kind, title, ask_id, contact_id, due_on, created_by)
          values ($1, $2, $3, $4, $5, $6, $7) returning follow_up_id",
         new.owner as UserId,
-        new.kind,
+        new.kind.as_str(),
         new.title,
         new.ask as Option<AskId>,
         new.contact as Option<ContactId>,
@@ -114,14 +115,14 @@ pub async fn of_ask(db: impl PgExecutor<'_>, ask: AskId) -> sqlx::Result<Vec<Fol
 pub async fn complete_for_ask(
     db: impl PgExecutor<'_>,
     ask: AskId,
-    kinds: &[&str],
+    kinds: &[FollowUpKind],
 ) -> sqlx::Result<u64> {
-    let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
+    let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
     let done = sqlx::query!(
         "update follow_ups set done_at = now(), overdue_since = null, escalated_at = null
          where ask_id = $1 and done_at is null and kind = any($2)",
         ask as AskId,
-        &kinds
+        &kinds as &[&str]
     )
     .execute(db)
     .await?;

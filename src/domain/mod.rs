@@ -8,6 +8,7 @@ pub mod content_lines;
 pub mod dates;
 pub mod error;
 pub mod fields;
+pub mod followups;
 pub mod rules;
 pub mod spreadsheet;
 pub mod users;

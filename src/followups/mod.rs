@@ -15,6 +15,7 @@ use crate::domain::asks::AskId;
 use crate::domain::contacts::ContactId;
 use crate::domain::dates::parse_date;
 use crate::domain::fields::FieldErrors;
+use crate::domain::followups::FollowUpKind;
 use crate::domain::users::User;
 use crate::state::AppState;
 use crate::web::auth::CurrentUser;
@@ -157,12 +158,12 @@ async fn create_follow_up(
         _ => errors.add("title", "Keep it under 300 characters."),
     }
     let due_on = errors.check("due_on", service::parse_due(&form.due_on, today));
-    let kind = match form.kind.as_str() {
-        "" | "promise" => "promise",
-        "other" => "other",
+    let kind = match FollowUpKind::parse(&form.kind) {
+        None if form.kind.is_empty() => FollowUpKind::Promise,
+        Some(kind @ (FollowUpKind::Promise | FollowUpKind::Other)) => kind,
         _ => {
             errors.add("kind", "Choose promise or other.");
-            "other"
+            FollowUpKind::Other
         }
     };
     let ask = match form.ask_id.trim().parse::<i64>() {

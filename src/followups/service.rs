@@ -19,6 +19,7 @@ use crate::db;
 use crate::db::follow_ups::NewFollowUp;
 use crate::domain::asks::AskId;
 use crate::domain::dates::{add_days, parse_date};
+use crate::domain::followups::FollowUpKind;
 use crate::domain::users::UserId;
 
 /// How far a postpone moves an item.
@@ -74,7 +75,7 @@ pub async fn add(
         ..*new
     };
     let id = db::follow_ups::insert(&mut *db, new).await?;
-    let changes = json!({ "kind": new.kind, "title": new.title, "ask": new.ask,
+    let changes = json!({ "kind": new.kind.as_str(), "title": new.title, "ask": new.ask,
                           "contact": new.contact, "due_on": new.due_on.to_string() });
     db::audit::record(&mut *db, actor, "follow_up", id, "create", changes).await?;
     Ok(id)
@@ -103,7 +104,7 @@ pub async fn complete(db: &mut PgConnection, owner: UserId, id: i64) -> sqlx::Re
 pub async fn complete_for_ask(
     db: &mut PgConnection,
     ask: AskId,
-    kinds: &[&str],
+    kinds: &[FollowUpKind],
 ) -> sqlx::Result<u64> {
     db::follow_ups::complete_for_ask(db, ask, kinds).await
 }

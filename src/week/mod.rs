@@ -2,11 +2,11 @@
 //! against the target, and recent introductions.
 
 use askama::Template;
-use axum::{Form, Router};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use axum::{Form, Router};
 use serde::Deserialize;
 use time::{Date, Duration};
 use uuid::Uuid;

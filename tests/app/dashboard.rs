@@ -993,6 +993,56 @@ async fn the_stage_sets_in_sql_are_the_ones_in_rust() {
     assert_eq!(introduced, rust);
 }
 
+/// The kinds of follow-up, of ask event and of stage the database accepts are the ones the
+/// Rust side knows, and no more.
+#[tokio::test]
+async fn the_kinds_the_database_accepts_are_the_ones_in_rust() {
+    use warmline::domain::asks::{EventKind, Stage};
+    use warmline::domain::followups::FollowUpKind;
+    let app = TestApp::spawn().await;
+    // The quoted values of a column's check constraint.
+    let accepted = |table: &'static str, column: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            let definition: String = sqlx::query_scalar(
+                "select pg_get_constraintdef(c.oid) from pg_constraint c
+                 join pg_attribute a on a.attrelid = c.conrelid and a.attnum = any(c.conkey)
+                 where c.conrelid = $1::regclass and c.contype = 'c' and a.attname = $2
+                   and cardinality(c.conkey) = 1",
+            )
+            .bind(table)
+            .bind(column)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            let mut values: Vec<String> = definition
+                .split('\'')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_string)
+                .collect();
+            values.sort();
+            values
+        }
+    };
+    let sorted = |mut v: Vec<&str>| {
+        v.sort();
+        v.into_iter().map(str::to_string).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        accepted("follow_ups", "kind").await,
+        sorted(FollowUpKind::ALL.map(FollowUpKind::as_str).to_vec())
+    );
+    assert_eq!(
+        accepted("ask_events", "kind").await,
+        sorted(EventKind::ALL.map(EventKind::as_str).to_vec())
+    );
+    assert_eq!(
+        accepted("referral_asks", "stage").await,
+        sorted(Stage::ALL.map(Stage::as_str).to_vec())
+    );
+}
+
 /// One connector window for the quick log's warning and the dashboard's connector load: a
 /// source with its fourth ask exactly on the window's first day is over the limit for both,
 /// and a day earlier for neither.

@@ -121,7 +121,7 @@ impl World {
                         assert!(offset >= 0, "{typed} accepted before today {today}");
                         let new = NewFollowUp {
                             owner: rep.id,
-                            kind: "promise",
+                            kind: warmline::domain::followups::FollowUpKind::Promise,
                             title: "Send the case study",
                             ask: None,
                             contact: None,
@@ -340,7 +340,7 @@ async fn an_escalated_follow_up_can_be_done_postponed_or_settled_by_an_event() {
     for title in ["By hand", "Postponed"] {
         let new = NewFollowUp {
             owner: rep.id,
-            kind: "promise",
+            kind: warmline::domain::followups::FollowUpKind::Promise,
             title,
             ask: None,
             contact: None,

@@ -1,0 +1,60 @@
+//! What a follow-up is for. The stored values are the check constraint on `follow_ups.kind`;
+//! a test compares the two.
+
+/// The kind of a follow-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FollowUpKind {
+    /// Chase the source a week after asking.
+    AskFollowUp,
+    /// Thank the source for an introduction.
+    ThankSource,
+    /// Tell the source how the meeting went.
+    UpdateSource,
+    /// Reach out to the person introduced.
+    ContactProspect,
+    /// Tell the source how it ended.
+    ReportOutcome,
+    /// Something the rep promised someone.
+    Promise,
+    /// A manager's coaching commitment.
+    Coaching,
+    /// Keep in touch with a contact.
+    StayInTouch,
+    /// Anything else.
+    Other,
+}
+
+impl FollowUpKind {
+    /// Every kind.
+    pub const ALL: [FollowUpKind; 9] = [
+        Self::AskFollowUp,
+        Self::ThankSource,
+        Self::UpdateSource,
+        Self::ContactProspect,
+        Self::ReportOutcome,
+        Self::Promise,
+        Self::Coaching,
+        Self::StayInTouch,
+        Self::Other,
+    ];
+
+    /// The stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AskFollowUp => "ask_follow_up",
+            Self::ThankSource => "thank_source",
+            Self::UpdateSource => "update_source",
+            Self::ContactProspect => "contact_prospect",
+            Self::ReportOutcome => "report_outcome",
+            Self::Promise => "promise",
+            Self::Coaching => "coaching",
+            Self::StayInTouch => "stay_in_touch",
+            Self::Other => "other",
+        }
+    }
+
+    /// Parses the stored value.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
