@@ -1,4 +1,7 @@
-//! Warmline, a referral-selling CRM server. A short tour of the code:
+//! Warmline, a referral-selling CRM server. A short tour of the code, whose layers are, top
+//! down: commands and the route table; features, each with handlers (parse, call one service
+//! function, render) and a service (every write: validation, transaction, audit); the web
+//! glue; `db` (SQL); `domain` (types and rules everyone shares).
 
 /// Accounts: setup, login, users, passwords.
 pub mod accounts;
@@ -22,8 +25,9 @@ pub mod dashboard;
 pub mod db;
 /// `warmline demo`: a demo organisation for trying Warmline out.
 pub mod demo;
-/// Domain types and rules shared by every layer: ids, users and roles, stages, contacts,
-/// field messages, dates. Imports no feature, no web and no database.
+/// Domain types and rules shared by every layer: ids, users and roles, stages and event kinds,
+/// follow-up kinds, contacts, field messages, service errors, dates. Imports no feature, no
+/// web and no database.
 pub mod domain;
 /// A private PostgreSQL cluster run from the system's server binaries.
 pub mod embedded_pg;
