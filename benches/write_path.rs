@@ -127,8 +127,17 @@ async fn written(pool: &PgPool, phase: u16) -> i64 {
         .unwrap()
 }
 
-/// pgbench with the anchor script for [`RUN`]: transactions per second.
-fn anchor(pg: &warmline::embedded_pg::EmbeddedPg, session: &str, rep: i64, tz: &str) -> f64 {
+/// What one anchor run measured: transactions per second, and the p50 and p99 of its
+/// transactions' latencies (from pgbench's per-transaction log), the bare SQL's own tail on
+/// this machine's disk at that moment.
+struct Anchor {
+    tps: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+/// pgbench with the anchor script for [`RUN`].
+fn anchor(pg: &warmline::embedded_pg::EmbeddedPg, session: &str, rep: i64, tz: &str) -> Anchor {
     let pgbench = warmline::embedded_pg::find_tool("pgbench").expect("pgbench");
     let url = url::Url::parse(&pg.url("bench")).unwrap();
     let socket = url
@@ -137,8 +146,13 @@ fn anchor(pg: &warmline::embedded_pg::EmbeddedPg, session: &str, rep: i64, tz: &
         .map(|(_, v)| v.into_owned())
         .unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/logask_min.pgb");
+    let logs = std::env::temp_dir().join(format!("warmline-anchor-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&logs);
+    std::fs::create_dir_all(&logs).unwrap();
     let output = Command::new(pgbench)
         .args(["-n", "-M", "prepared", "-c", "32", "-j", "2"])
+        .arg("-l")
+        .arg(format!("--log-prefix={}", logs.join("tx").display()))
         .args(["-T", &RUN.as_secs().to_string()])
         .args(["-h", &socket, "-p", &url.port().unwrap().to_string()])
         .args(["-U", url.username(), "-f", script])
@@ -164,7 +178,22 @@ fn anchor(pg: &warmline::embedded_pg::EmbeddedPg, session: &str, rep: i64, tz: &
         .find_map(|l| l.strip_prefix("number of failed transactions: "))
         .and_then(|v| v.split_whitespace().next());
     assert_eq!(failed, Some("0"), "pgbench reported failures: {stdout}");
-    tps
+    // Each line: client, transaction, latency in microseconds, ….
+    let mut latencies = Vec::new();
+    for file in std::fs::read_dir(&logs).unwrap() {
+        let text = std::fs::read_to_string(file.unwrap().path()).unwrap();
+        latencies.extend(text.lines().filter_map(|l| {
+            let micros: u64 = l.split_whitespace().nth(2)?.parse().ok()?;
+            Some(Duration::from_micros(micros))
+        }));
+    }
+    std::fs::remove_dir_all(&logs).unwrap();
+    latencies.sort();
+    Anchor {
+        tps,
+        p50: percentile(&latencies, 0.5),
+        p99: percentile(&latencies, 0.99),
+    }
 }
 
 /// Median time of 21 `GET path` after 5 warm-up requests.
@@ -306,16 +335,21 @@ async fn main() {
     let acked: u64 = runs.iter().map(|(_, _, r, _)| r.acked).sum();
     anchors.push(anchor(&pg, &session, rep, &tz));
     println!(
-        "  anchor, pgbench logask_min.pgb, before each round and after the last: {} tps",
+        "  anchor, pgbench logask_min.pgb, before each round and after the last: {} tps (p50/p99 {})",
         anchors
             .iter()
-            .map(|a| format!("{a:.0}"))
+            .map(|a| format!("{:.0}", a.tps))
+            .collect::<Vec<_>>()
+            .join(", "),
+        anchors
+            .iter()
+            .map(|a| format!("{}/{}", ms(a.p50), ms(a.p99)))
             .collect::<Vec<_>>()
             .join(", ")
     );
     let mut ratios = vec![Vec::new(); phases.len()];
     for (round, p, result, stored) in &runs {
-        let anchor_tps = (anchors[*round] + anchors[round + 1]) / 2.0;
+        let anchor_tps = (anchors[*round].tps + anchors[round + 1].tps) / 2.0;
         let ratio = result.per_sec / anchor_tps;
         ratios[*p].push(ratio);
         println!(
