@@ -136,7 +136,7 @@ pub async fn load_demo(pool: &sqlx::PgPool) -> Result<()> {
             }
         }
         None => {
-            println!("The database already has users: the demo was not loaded (nothing changed).")
+            println!("The database already has users: the demo was not loaded (nothing changed).");
         }
     }
     Ok(())

@@ -380,7 +380,7 @@ fn apply_mapping(cells: &[String], mapping: &[Field]) -> ContactInput {
             Field::Kind => keep(&mut input.kind, "Kind", &mut values),
             Field::Strength => keep(&mut input.strength, "Strength", &mut values),
             Field::TouchCadenceDays => {
-                keep(&mut input.touch_cadence_days, "Stay in touch", &mut values)
+                keep(&mut input.touch_cadence_days, "Stay in touch", &mut values);
             }
             Field::Notes => notes.extend(values.map(str::to_string)),
             Field::ConnectedOn => {

@@ -68,9 +68,8 @@ impl Browser {
                 ]
             }
         });
-        let capabilities = match capabilities {
-            serde_json::Value::Object(map) => map,
-            _ => unreachable!(),
+        let serde_json::Value::Object(capabilities) = capabilities else {
+            unreachable!()
         };
         let webdriver = format!("http://127.0.0.1:{port}");
         let mut last_error = String::new();
