@@ -1059,3 +1059,39 @@ async fn a_contacts_page_tells_its_history_and_starts_an_ask_through_someone_who
         .assert_contains("name=\"source\" type=\"text\" value=\"\"")
         .assert_lacks("Hugo Lund");
 }
+
+#[tokio::test]
+async fn linking_says_whom_it_linked_and_a_second_link_changes_nothing() {
+    let app = TestApp::spawn().await;
+    app.login_as_new("rep@example.com", "rep", None).await;
+    // Names that look like format placeholders stay as typed.
+    let ann = add_contact(&app, &[("name", "Ann {} Braces")]).await;
+    let pat = add_contact(&app, &[("name", "Pat Prospect")]).await;
+    let (path, other) = (format!("/contacts/{ann}/relationships"), pat.to_string());
+    let fields = [("other_id", other.as_str()), ("kind", "knows")];
+    let link = || app.post_form(&path, &fields);
+    let first = link().await;
+    first.assert_status(StatusCode::SEE_OTHER);
+    app.get(first.location())
+        .await
+        .assert_contains("Linked Ann {} Braces and Pat Prospect.");
+    let second = link().await;
+    second.assert_status(StatusCode::SEE_OTHER);
+    app.get(second.location())
+        .await
+        .assert_contains("Ann {} Braces and Pat Prospect are already linked.");
+    assert_eq!(app.count("select count(*) from relationships").await, 1);
+    assert_eq!(
+        app.count("select count(*) from audit_log where entity = 'relationship'")
+            .await,
+        1
+    );
+    // Linking a contact to itself is refused and writes nothing.
+    app.post_form(
+        &format!("/contacts/{ann}/relationships"),
+        &[("other_id", &ann.to_string())],
+    )
+    .await
+    .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("select count(*) from relationships").await, 1);
+}
