@@ -15,7 +15,7 @@ use crate::domain::contacts::ContactId;
 use crate::domain::dates::parse_date;
 use crate::domain::error::{ServiceError, ServiceResult};
 use crate::domain::fields::FieldErrors;
-use crate::domain::followups::FollowUpKind;
+use crate::domain::followups::{FollowUpId, FollowUpKind};
 use crate::domain::users::User;
 use crate::followups;
 use crate::web::AppResult;
@@ -264,7 +264,7 @@ async fn add_follow_up(
     ask: AskId,
     contact: Option<ContactId>,
     due_on: Date,
-) -> AppResult<i64> {
+) -> AppResult<FollowUpId> {
     let new = NewFollowUp {
         owner: user.id,
         kind,

@@ -3,6 +3,7 @@
 use sqlx::PgExecutor;
 use time::{Date, OffsetDateTime};
 
+use crate::domain::followups::FollowUpId;
 use crate::domain::users::UserId;
 
 /// A coaching note with its author's name.
@@ -53,11 +54,11 @@ pub async fn insert(db: impl PgExecutor<'_>, n: &NewNote<'_>) -> sqlx::Result<i6
 pub async fn link_follow_up(
     db: impl PgExecutor<'_>,
     note: i64,
-    follow_up: i64,
+    follow_up: FollowUpId,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "update follow_ups set coaching_note_id = $2 where follow_up_id = $1",
-        follow_up,
+        follow_up as FollowUpId,
         note
     )
     .execute(db)

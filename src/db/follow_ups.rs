@@ -5,13 +5,13 @@ use time::{Date, OffsetDateTime};
 
 use crate::domain::asks::AskId;
 use crate::domain::contacts::ContactId;
-use crate::domain::followups::FollowUpKind;
+use crate::domain::followups::{FollowUpId, FollowUpKind};
 use crate::domain::users::UserId;
 
 /// A follow-up with the names its list shows.
 #[derive(Debug, Clone)]
 pub struct FollowUp {
-    pub follow_up_id: i64,
+    pub follow_up_id: FollowUpId,
     pub owner_id: UserId,
     pub kind: String,
     pub title: String,
@@ -37,10 +37,10 @@ pub struct NewFollowUp<'a> {
 
 /// Creates a follow-up.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn insert(db: impl PgExecutor<'_>, new: &NewFollowUp<'_>) -> sqlx::Result<i64> {
+pub async fn insert(db: impl PgExecutor<'_>, new: &NewFollowUp<'_>) -> sqlx::Result<FollowUpId> {
     sqlx::query_scalar!(
-        "insert into follow_ups (owner_id, kind, title, ask_id, contact_id, due_on, created_by)
-         values ($1, $2, $3, $4, $5, $6, $7) returning follow_up_id",
+        r#"insert into follow_ups (owner_id, kind, title, ask_id, contact_id, due_on, created_by)
+           values ($1, $2, $3, $4, $5, $6, $7) returning follow_up_id as "follow_up_id: FollowUpId""#,
         new.owner as UserId,
         new.kind.as_str(),
         new.title,
@@ -58,7 +58,7 @@ pub async fn insert(db: impl PgExecutor<'_>, new: &NewFollowUp<'_>) -> sqlx::Res
 pub async fn open_for(db: impl PgExecutor<'_>, owner: UserId) -> sqlx::Result<Vec<FollowUp>> {
     sqlx::query_as!(
         FollowUp,
-        r#"select f.follow_up_id, f.owner_id as "owner_id: UserId", f.kind, f.title,
+        r#"select f.follow_up_id as "follow_up_id: FollowUpId", f.owner_id as "owner_id: UserId", f.kind, f.title,
                   f.ask_id as "ask_id: AskId", f.contact_id as "contact_id: ContactId",
                   c.name as "contact_name?", f.due_on, f.done_at, f.overdue_since
            from follow_ups f left join contacts c on c.contact_id = f.contact_id
@@ -79,7 +79,7 @@ pub async fn recently_done(
 ) -> sqlx::Result<Vec<FollowUp>> {
     sqlx::query_as!(
         FollowUp,
-        r#"select f.follow_up_id, f.owner_id as "owner_id: UserId", f.kind, f.title,
+        r#"select f.follow_up_id as "follow_up_id: FollowUpId", f.owner_id as "owner_id: UserId", f.kind, f.title,
                   f.ask_id as "ask_id: AskId", f.contact_id as "contact_id: ContactId",
                   c.name as "contact_name?", f.due_on, f.done_at, f.overdue_since
            from follow_ups f left join contacts c on c.contact_id = f.contact_id
@@ -97,7 +97,7 @@ pub async fn recently_done(
 pub async fn of_ask(db: impl PgExecutor<'_>, ask: AskId) -> sqlx::Result<Vec<FollowUp>> {
     sqlx::query_as!(
         FollowUp,
-        r#"select f.follow_up_id, f.owner_id as "owner_id: UserId", f.kind, f.title,
+        r#"select f.follow_up_id as "follow_up_id: FollowUpId", f.owner_id as "owner_id: UserId", f.kind, f.title,
                   f.ask_id as "ask_id: AskId", f.contact_id as "contact_id: ContactId",
                   c.name as "contact_name?", f.due_on, f.done_at, f.overdue_since
            from follow_ups f left join contacts c on c.contact_id = f.contact_id
@@ -132,11 +132,15 @@ pub async fn complete_for_ask(
 /// Marks one of the owner's follow-ups done, no longer overdue nor escalated; false when there
 /// is no such open follow-up.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn mark_done(db: impl PgExecutor<'_>, owner: UserId, id: i64) -> sqlx::Result<bool> {
+pub async fn mark_done(
+    db: impl PgExecutor<'_>,
+    owner: UserId,
+    id: FollowUpId,
+) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "update follow_ups set done_at = now(), overdue_since = null, escalated_at = null
          where follow_up_id = $1 and owner_id = $2 and done_at is null",
-        id,
+        id as FollowUpId,
         owner as UserId
     )
     .execute(db)
@@ -152,7 +156,7 @@ pub async fn mark_done(db: impl PgExecutor<'_>, owner: UserId, id: i64) -> sqlx:
 pub async fn record_source_event(
     db: impl PgExecutor<'_>,
     owner: UserId,
-    id: i64,
+    id: FollowUpId,
 ) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar!(
         r#"insert into ask_events (ask_id, kind, actor_id, occurred_on, note)
@@ -168,7 +172,7 @@ pub async fn record_source_event(
                              where x.ask_id = f.ask_id and x.kind = e.kind
                                and x.created_at >= f.created_at)
            returning event_id"#,
-        id,
+        id as FollowUpId,
         owner as UserId
     )
     .fetch_optional(db)
@@ -181,13 +185,13 @@ pub async fn record_source_event(
 pub async fn postpone(
     db: impl PgExecutor<'_>,
     owner: UserId,
-    id: i64,
+    id: FollowUpId,
     due_on: Date,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "update follow_ups set due_on = $3, overdue_since = null, escalated_at = null
          where follow_up_id = $1 and owner_id = $2 and done_at is null",
-        id,
+        id as FollowUpId,
         owner as UserId,
         due_on
     )
@@ -201,16 +205,16 @@ pub async fn postpone(
 pub async fn find_own(
     db: impl PgExecutor<'_>,
     owner: UserId,
-    id: i64,
+    id: FollowUpId,
 ) -> sqlx::Result<Option<FollowUp>> {
     sqlx::query_as!(
         FollowUp,
-        r#"select f.follow_up_id, f.owner_id as "owner_id: UserId", f.kind, f.title,
+        r#"select f.follow_up_id as "follow_up_id: FollowUpId", f.owner_id as "owner_id: UserId", f.kind, f.title,
                   f.ask_id as "ask_id: AskId", f.contact_id as "contact_id: ContactId",
                   c.name as "contact_name?", f.due_on, f.done_at, f.overdue_since
            from follow_ups f left join contacts c on c.contact_id = f.contact_id
            where f.follow_up_id = $1 and f.owner_id = $2"#,
-        id,
+        id as FollowUpId,
         owner as UserId
     )
     .fetch_optional(db)

@@ -4,6 +4,7 @@ use sqlx::{PgExecutor, Postgres, Transaction};
 use time::{Date, OffsetDateTime};
 
 use crate::domain::asks::AskId;
+use crate::domain::followups::FollowUpId;
 use crate::domain::users::UserId;
 
 /// A notification as the list shows it, with where it leads.
@@ -28,13 +29,13 @@ pub struct Notification {
 pub async fn insert_coaching(
     db: impl PgExecutor<'_>,
     rep: UserId,
-    follow_up: i64,
+    follow_up: FollowUpId,
     body: &str,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "insert into notifications (user_id, follow_up_id, kind, body) values ($1, $2, 'coaching', $3)",
         rep.0,
-        follow_up,
+        follow_up as FollowUpId,
         body.chars().take(2000).collect::<String>()
     )
     .execute(db)

@@ -1,5 +1,23 @@
-//! What a follow-up is for. The stored values are the check constraint on `follow_ups.kind`;
-//! a test compares the two.
+//! Follow-ups' ids, and what a follow-up is for. The stored kinds are the check constraint on
+//! `follow_ups.kind`; a test compares the two.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A follow-up's id.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, sqlx::Type,
+)]
+#[sqlx(transparent)]
+#[serde(transparent)]
+pub struct FollowUpId(pub i64);
+
+impl fmt::Display for FollowUpId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 /// The kind of a follow-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

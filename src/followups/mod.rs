@@ -15,7 +15,7 @@ use crate::domain::asks::AskId;
 use crate::domain::contacts::ContactId;
 use crate::domain::dates::parse_date;
 use crate::domain::fields::FieldErrors;
-use crate::domain::followups::FollowUpKind;
+use crate::domain::followups::{FollowUpId, FollowUpKind};
 use crate::domain::users::User;
 use crate::state::AppState;
 use crate::web::auth::CurrentUser;
@@ -225,7 +225,7 @@ struct ActionForm {
 async fn complete_follow_up(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<FollowUpId>,
     Form(form): Form<ActionForm>,
 ) -> AppResult<Response> {
     let follow_up = db::follow_ups::find_own(&state.pool, user.id, id)
@@ -252,12 +252,12 @@ async fn complete_selected(
     let mut ids = Vec::new();
     for (name, value) in &pairs {
         if name == "id" {
-            ids.push(
+            ids.push(FollowUpId(
                 value
                     .trim()
                     .parse::<i64>()
                     .map_err(|_| AppError::NotFound)?,
-            );
+            ));
         }
     }
     ids.sort_unstable();
@@ -302,7 +302,7 @@ async fn postpone_follow_up(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     mut ctx: PageContext,
-    Path(id): Path<i64>,
+    Path(id): Path<FollowUpId>,
     Form(form): Form<ActionForm>,
 ) -> AppResult<Response> {
     let follow_up = db::follow_ups::find_own(&state.pool, user.id, id)

@@ -19,7 +19,7 @@ use crate::db;
 use crate::db::follow_ups::NewFollowUp;
 use crate::domain::asks::AskId;
 use crate::domain::dates::{add_days, parse_date};
-use crate::domain::followups::FollowUpKind;
+use crate::domain::followups::{FollowUpId, FollowUpKind};
 use crate::domain::users::UserId;
 
 /// How far a postpone moves an item.
@@ -68,7 +68,7 @@ pub async fn add(
     db: &mut PgConnection,
     actor: Option<UserId>,
     new: &NewFollowUp<'_>,
-) -> sqlx::Result<i64> {
+) -> sqlx::Result<FollowUpId> {
     let title = shorten(new.title, TITLE_MAX_CHARS);
     let new = &NewFollowUp {
         title: &title,
@@ -77,17 +77,17 @@ pub async fn add(
     let id = db::follow_ups::insert(&mut *db, new).await?;
     let changes = json!({ "kind": new.kind.as_str(), "title": new.title, "ask": new.ask,
                           "contact": new.contact, "due_on": new.due_on.to_string() });
-    db::audit::record(&mut *db, actor, "follow_up", id, "create", changes).await?;
+    db::audit::record(&mut *db, actor, "follow_up", id.0, "create", changes).await?;
     Ok(id)
 }
 
 /// Marks one of the owner's open follow-ups done, ending its overdue and escalated state;
 /// false when there is no such open follow-up.
 #[tracing::instrument(skip_all)]
-pub async fn complete(db: &mut PgConnection, owner: UserId, id: i64) -> sqlx::Result<bool> {
+pub async fn complete(db: &mut PgConnection, owner: UserId, id: FollowUpId) -> sqlx::Result<bool> {
     let done = db::follow_ups::mark_done(&mut *db, owner, id).await?;
     if done {
-        db::audit::record(&mut *db, Some(owner), "follow_up", id, "done", json!({})).await?;
+        db::audit::record(&mut *db, Some(owner), "follow_up", id.0, "done", json!({})).await?;
         // Thanking or updating the source is one fact, whether ticked on the ask or done as
         // its follow-up: the follow-up records it on the ask (which the event form does the
         // other way round, through `complete_for_ask`).
@@ -115,14 +115,22 @@ pub async fn complete_for_ask(
 pub async fn postpone(
     db: &mut PgConnection,
     owner: UserId,
-    id: i64,
+    id: FollowUpId,
     from: Date,
     to: Date,
 ) -> sqlx::Result<bool> {
     let moved = db::follow_ups::postpone(&mut *db, owner, id, to).await?;
     if moved {
         let changes = json!({ "due_on": [from.to_string(), to.to_string()] });
-        db::audit::record(&mut *db, Some(owner), "follow_up", id, "postpone", changes).await?;
+        db::audit::record(
+            &mut *db,
+            Some(owner),
+            "follow_up",
+            id.0,
+            "postpone",
+            changes,
+        )
+        .await?;
     }
     Ok(moved)
 }
@@ -133,7 +141,7 @@ pub async fn add_one(
     pool: &PgPool,
     actor: Option<UserId>,
     new: &NewFollowUp<'_>,
-) -> sqlx::Result<i64> {
+) -> sqlx::Result<FollowUpId> {
     let mut tx = pool.begin().await?;
     let id = add(&mut tx, actor, new).await?;
     tx.commit().await?;
@@ -142,7 +150,7 @@ pub async fn add_one(
 
 /// [`complete`] in a transaction of its own.
 #[tracing::instrument(skip_all)]
-pub async fn complete_one(pool: &PgPool, owner: UserId, id: i64) -> sqlx::Result<bool> {
+pub async fn complete_one(pool: &PgPool, owner: UserId, id: FollowUpId) -> sqlx::Result<bool> {
     let mut tx = pool.begin().await?;
     let done = complete(&mut tx, owner, id).await?;
     tx.commit().await?;
@@ -152,7 +160,7 @@ pub async fn complete_one(pool: &PgPool, owner: UserId, id: i64) -> sqlx::Result
 /// Marks every one of `ids` done in one transaction, or none of them when one is not an
 /// open or done follow-up of the owner's: false then.
 #[tracing::instrument(skip_all)]
-pub async fn complete_all(pool: &PgPool, owner: UserId, ids: &[i64]) -> sqlx::Result<bool> {
+pub async fn complete_all(pool: &PgPool, owner: UserId, ids: &[FollowUpId]) -> sqlx::Result<bool> {
     let mut tx = pool.begin().await?;
     for &id in ids {
         if db::follow_ups::find_own(&mut *tx, owner, id)
@@ -172,7 +180,7 @@ pub async fn complete_all(pool: &PgPool, owner: UserId, ids: &[i64]) -> sqlx::Re
 pub async fn postpone_one(
     pool: &PgPool,
     owner: UserId,
-    id: i64,
+    id: FollowUpId,
     from: Date,
     to: Date,
 ) -> sqlx::Result<bool> {

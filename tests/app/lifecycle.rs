@@ -13,6 +13,7 @@ use warmline::db;
 use warmline::db::follow_ups::NewFollowUp;
 use warmline::domain::asks::{AskId, EventKind};
 use warmline::domain::dates::{EARLIEST, LATEST};
+use warmline::domain::followups::FollowUpId;
 use warmline::domain::users::{User, UserId};
 use warmline::followups::service::{self, Postpone};
 use warmline::sweeper;
@@ -155,7 +156,9 @@ impl World {
                 // Now and then someone else tries: nothing may change.
                 let by = if rng.below(5) == 0 { rep.id } else { owner };
                 let mut tx = self.app.pool.begin().await.unwrap();
-                let done = service::complete(&mut tx, by, id).await.unwrap();
+                let done = service::complete(&mut tx, by, FollowUpId(id))
+                    .await
+                    .unwrap();
                 tx.commit().await.unwrap();
                 if by != owner {
                     assert!(!done, "{by} completed {owner}'s follow-up {id}");
@@ -181,7 +184,7 @@ impl World {
                     Ok(to) => {
                         assert!(to >= owner_today, "postponed into the past: {to}");
                         let mut tx = self.app.pool.begin().await.unwrap();
-                        service::postpone(&mut tx, owner, id, due_on, to)
+                        service::postpone(&mut tx, owner, FollowUpId(id), due_on, to)
                             .await
                             .unwrap();
                         tx.commit().await.unwrap();
