@@ -57,10 +57,7 @@ async fn main() {
         password: "bench password 1".into(),
         ..Default::default()
     };
-    service::add_user(&pool, None, &admin)
-        .await
-        .unwrap()
-        .unwrap();
+    service::add_user(&pool, None, &admin).await.unwrap();
     let app = support::app(&pool, &url);
     let mut admin =
         support::Client::login(app.clone(), "admin@bench.example", "bench password 1").await;

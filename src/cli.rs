@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use crate::accounts::service::{self, NewUserInput};
 use crate::config::{Config, DEFAULT_BIND, parse_bind};
 use crate::db::{self, Database, Role};
+use crate::domain::error::ServiceError;
 
 /// Warmline: a referral-selling CRM server.
 #[derive(Debug, Parser)]
@@ -298,19 +299,11 @@ async fn run_user(db: &Database, command: UserCommand) -> Result<()> {
         time_zone,
         password,
     };
-    match service::add_user(&db.pool, None, &input)
+    let id = service::add_user(&db.pool, None, &input)
         .await
-        .map_err(|e| anyhow!("{e}"))?
-    {
-        Ok(id) => {
-            println!("added user {id} <{}>", input.email.trim());
-            Ok(())
-        }
-        Err(errors) => {
-            let lines: Vec<String> = errors.iter().map(|(f, m)| format!("  {f}: {m}")).collect();
-            bail!("the user was not added:\n{}", lines.join("\n"))
-        }
-    }
+        .map_err(|e| refused(e, "the user was not added"))?;
+    println!("added user {id} <{}>", input.email.trim());
+    Ok(())
 }
 
 async fn run_token(db: &Database, command: TokenCommand) -> Result<()> {
@@ -324,8 +317,21 @@ async fn run_token(db: &Database, command: TokenCommand) -> Result<()> {
         .ok_or_else(|| anyhow!("no user has the e-mail address {email}"))?;
     let token = service::issue_token(&db.pool, None, user, name)
         .await
-        .map_err(|e| anyhow!("{e}"))?;
+        .map_err(|e| refused(e, "the token was not created"))?;
     println!("{token}");
     eprintln!("This token is shown once. Store it now; Warmline keeps only its hash.");
     Ok(())
+}
+
+/// A service's refusal or failure as a command-line error: field messages one per line under
+/// `what`, anything else with `what` as context over the error's own chain (a database error
+/// keeps its cause, for `{:#}` and the exit message).
+fn refused(error: ServiceError, what: &str) -> anyhow::Error {
+    match error {
+        ServiceError::Invalid(errors) => {
+            let lines: Vec<String> = errors.iter().map(|(f, m)| format!("  {f}: {m}")).collect();
+            anyhow!("{what}:\n{}", lines.join("\n"))
+        }
+        other => anyhow::Error::new(other).context(what.to_string()),
+    }
 }

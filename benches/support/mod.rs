@@ -49,7 +49,6 @@ pub async fn add_rep(pool: &PgPool) -> warmline::domain::users::UserId {
     warmline::accounts::service::add_user(pool, None, &input)
         .await
         .unwrap()
-        .unwrap()
 }
 
 /// The application over `pool`.

@@ -14,9 +14,8 @@ use crate::db::users::NewUser;
 use crate::domain::error::{ServiceError, ServiceResult};
 use crate::domain::fields::FieldErrors;
 use crate::domain::users::{
-    Email, Role, User, UserId, check_password, parse_name, parse_weekly_target,
+    Email, Role, TokenId, User, UserId, check_password, parse_name, parse_weekly_target,
 };
-use crate::web::AppResult;
 
 /// A new user as typed into a form or given on the command line.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -38,7 +37,7 @@ pub async fn add_user(
     pool: &PgPool,
     actor: Option<UserId>,
     input: &NewUserInput,
-) -> AppResult<Result<UserId, FieldErrors>> {
+) -> ServiceResult<UserId> {
     let mut errors = FieldErrors::default();
     let name = errors.check("name", parse_name(&input.name));
     let email = errors.check("email", Email::parse(&input.email));
@@ -57,7 +56,7 @@ pub async fn add_user(
     let (Some(name), Some(email), Some(role), Some(target), true) =
         (name, email, role, target, errors.is_empty())
     else {
-        return Ok(Err(errors));
+        return Err(ServiceError::Invalid(errors));
     };
     let hash = password::hash(input.password.clone()).await?;
     let mut tx = pool.begin().await?;
@@ -77,7 +76,7 @@ pub async fn add_user(
                 "email",
                 "Someone already has an account with this e-mail address.",
             );
-            return Ok(Err(errors));
+            return Err(ServiceError::Invalid(errors));
         }
         Err(e) => return Err(e.into()),
     };
@@ -88,7 +87,7 @@ pub async fn add_user(
     db::audit::record(&mut *tx, actor, "user", id.0, "create", changes).await?;
     tx.commit().await?;
     tracing::info!(user.id = %id, "user created");
-    Ok(Ok(id))
+    Ok(id)
 }
 
 /// What an admin changes about a user.
@@ -108,7 +107,7 @@ pub async fn change_assignment(
     actor: UserId,
     user: &crate::domain::users::User,
     input: &AssignmentInput,
-) -> AppResult<Result<(), FieldErrors>> {
+) -> ServiceResult<()> {
     let mut errors = FieldErrors::default();
     let role = errors.check("role", Role::parse(&input.role).ok_or("Choose a role."));
     let target = errors.check(
@@ -120,7 +119,7 @@ pub async fn change_assignment(
         errors.add("role", "You cannot take away your own admin role.");
     }
     let (Some(role), Some(target), true) = (role, target, errors.is_empty()) else {
-        return Ok(Err(errors));
+        return Err(ServiceError::Invalid(errors));
     };
     let mut tx = pool.begin().await?;
     db::users::lock_tree(&mut tx).await?;
@@ -135,7 +134,7 @@ pub async fn change_assignment(
                 "That manager already reports to this person (directly or further down), so this would create a loop."
             },
         );
-        return Ok(Err(errors));
+        return Err(ServiceError::Invalid(errors));
     }
     db::users::update_assignment(&mut *tx, user.id, role, manager_id, target).await?;
     let mut changes = serde_json::Map::new();
@@ -163,13 +162,18 @@ pub async fn change_assignment(
         .await?;
     }
     tx.commit().await?;
-    Ok(Ok(()))
+    Ok(())
 }
 
 /// Deactivates (ending all the user's sessions at once and revoking their API tokens) or
 /// reactivates a user.
 #[tracing::instrument(skip_all)]
-pub async fn set_active(pool: &PgPool, actor: UserId, user: UserId, active: bool) -> AppResult<()> {
+pub async fn set_active(
+    pool: &PgPool,
+    actor: UserId,
+    user: UserId,
+    active: bool,
+) -> ServiceResult<()> {
     let mut tx = pool.begin().await?;
     db::users::set_active(&mut *tx, user, active).await?;
     let (action, changes) = if active {
@@ -190,7 +194,7 @@ pub async fn change_password(
     actor: Option<UserId>,
     user: UserId,
     new_password: String,
-) -> AppResult<i32> {
+) -> ServiceResult<i32> {
     let hash = password::hash(new_password).await?;
     let mut tx = pool.begin().await?;
     let epoch = db::users::set_password(&mut *tx, user, &hash).await?;
@@ -215,7 +219,7 @@ pub async fn issue_token(
     actor: Option<UserId>,
     user: UserId,
     name: &str,
-) -> AppResult<String> {
+) -> ServiceResult<String> {
     let token = format!("wl_{}", random_token());
     let prefix: String = token.chars().take(10).collect();
     let mut tx = pool.begin().await?;
@@ -224,7 +228,7 @@ pub async fn issue_token(
         &mut *tx,
         actor,
         "api_token",
-        id,
+        id.0,
         "create",
         json!({ "name": name, "user_id": user }),
     )
@@ -252,7 +256,7 @@ async fn check_manager(
     pool: &PgPool,
     text: &str,
     errors: &mut FieldErrors,
-) -> AppResult<Option<UserId>> {
+) -> ServiceResult<Option<UserId>> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
@@ -334,7 +338,7 @@ pub async fn set_calendar_feed(pool: &PgPool, user: UserId, on: bool) -> Service
 
 /// Revokes one of a user's own API tokens.
 #[tracing::instrument(skip_all)]
-pub async fn revoke_token(pool: &PgPool, user: UserId, token: i64) -> ServiceResult<()> {
+pub async fn revoke_token(pool: &PgPool, user: UserId, token: TokenId) -> ServiceResult<()> {
     let mut tx = pool.begin().await?;
     if !db::tokens::revoke(&mut *tx, user, token).await? {
         return Err(ServiceError::NotFound);
@@ -343,7 +347,7 @@ pub async fn revoke_token(pool: &PgPool, user: UserId, token: i64) -> ServiceRes
         &mut *tx,
         Some(user),
         "api_token",
-        token,
+        token.0,
         "revoke",
         json!({}),
     )

@@ -13,6 +13,7 @@ use crate::db;
 use crate::db::webhooks::Endpoint;
 use crate::domain::fields::FieldErrors;
 use crate::domain::users::{Role, User, UserId};
+use crate::domain::webhooks::EndpointId;
 use crate::state::AppState;
 use crate::web::auth::ApiUser;
 use crate::web::{AppError, AppResult};
@@ -148,12 +149,9 @@ async fn create_webhook(
 async fn delete_webhook(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<EndpointId>,
 ) -> AppResult<StatusCode> {
     admin_only(&user)?;
-    if webhooks::change(&state.pool, &user, id, webhooks::Change::Delete).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(AppError::NotFound)
-    }
+    webhooks::change(&state.pool, &user, id, webhooks::Change::Delete).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -12,11 +12,11 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use time::Date;
 
-use self::service::{EditForm, EventForm};
+use self::service::EditForm;
 use crate::db;
 use crate::db::asks::{Ask, AskFilter, Cursor, Event};
 use crate::db::follow_ups::FollowUp;
-use crate::domain::asks::{AskId, EventKind, Stage, channel_label, format_amount};
+use crate::domain::asks::{AskId, EventInput, EventKind, Stage, format_amount};
 use crate::domain::dates::parse_date;
 use crate::domain::error::ServiceError;
 use crate::domain::fields::FieldErrors;
@@ -142,7 +142,7 @@ struct AskPage {
     checklist: Checklist,
     is_owner: bool,
     today: Date,
-    event_form: EventForm,
+    event_form: EventInput,
     errors: FieldErrors,
     edit: EditForm,
 }
@@ -217,7 +217,7 @@ impl Checklist {
 /// The forms on an ask's page as they are shown: blank, or sent back with errors.
 #[derive(Default)]
 struct Forms {
-    event: EventForm,
+    event: EventInput,
     edit: Option<EditForm>,
     errors: FieldErrors,
 }
@@ -241,7 +241,7 @@ async fn ask_page(
     let today = db::users::today_in(&state.pool, &user.time_zone).await?;
     let edit = edit.unwrap_or_else(|| EditForm {
         reason: ask.reason.clone(),
-        channel: ask.channel.clone(),
+        channel: ask.channel.as_str().to_string(),
         asked_on: ask.asked_on.to_string(),
     });
     if event_form.kind.is_empty() {
@@ -298,18 +298,17 @@ async fn create_event(
     CurrentUser(user): CurrentUser,
     ctx: PageContext,
     Path(id): Path<AskId>,
-    Form(form): Form<EventForm>,
+    Form(form): Form<EventInput>,
 ) -> AppResult<Response> {
     let ask = visible_ask(&state, &user, id).await?;
     let today = db::users::today_in(&state.pool, &user.time_zone).await?;
-    match service::record_event(&state.pool, &user, ask.ask_id, &form, today).await? {
-        None => Err(AppError::NotFound),
-        Some(Ok(kind)) => Ok(redirect_with_flash(
+    match service::record_event(&state.pool, &user, ask.ask_id, &form, today).await {
+        Ok(kind) => Ok(redirect_with_flash(
             &format!("/asks/{id}"),
             FlashKind::Success,
             &format!("Recorded: {}.", kind.label()),
         )),
-        Some(Err(errors)) => {
+        Err(ServiceError::Invalid(errors)) => {
             ask_page(
                 &state,
                 ctx,
@@ -324,6 +323,7 @@ async fn create_event(
             )
             .await
         }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -364,11 +364,6 @@ async fn update_ask(
 
 /// Template helpers.
 impl Ask {
-    /// The channel's label.
-    pub fn channel_label(&self) -> &'static str {
-        channel_label(&self.channel)
-    }
-
     /// The won amount, formatted.
     pub fn amount_label(&self) -> Option<String> {
         self.amount_won_cents.map(format_amount)

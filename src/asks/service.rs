@@ -10,15 +10,16 @@ use crate::db;
 use crate::db::asks::{Ask, Locked, NewAsk};
 use crate::db::contacts::Choice;
 use crate::db::follow_ups::NewFollowUp;
-use crate::domain::asks::{AskId, CHANNELS, EventKind, Stage, check_move, parse_amount, titles};
+use crate::domain::asks::{
+    AskDetails, AskId, EventInput, EventKind, NewEvent, SOURCE_NAME_MAX_CHARS, Stage,
+    TARGET_MAX_CHARS, titles,
+};
 use crate::domain::contacts::ContactId;
-use crate::domain::dates::parse_date;
 use crate::domain::error::{ServiceError, ServiceResult};
 use crate::domain::fields::FieldErrors;
-use crate::domain::followups::{FollowUpId, FollowUpKind};
+use crate::domain::followups::{FollowUpId, FollowUpKind, parse_due};
 use crate::domain::users::User;
 use crate::followups;
-use crate::web::AppResult;
 
 pub use crate::domain::rules::{CONNECTOR_LIMIT, CONNECTOR_WINDOW_DAYS};
 /// Days until the first follow-up on a new ask, by default.
@@ -46,6 +47,15 @@ pub struct AskForm {
     pub confirm_load: String,
 }
 
+/// What a quick log came to.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The ask is logged (or was, by the same form submitted before).
+    Logged(AskId),
+    /// Not yet: the form goes back with what stands in the way.
+    NotLogged(NotLogged),
+}
+
 /// Why an ask was not logged yet.
 #[derive(Debug, Default)]
 pub struct NotLogged {
@@ -69,7 +79,7 @@ async fn resolve(
     user: &User,
     typed: &str,
     chosen: &str,
-) -> AppResult<Option<Resolved>> {
+) -> sqlx::Result<Option<Resolved>> {
     if let Ok(id) = chosen.trim().parse::<i64>() {
         return Ok(db::contacts::own_choice(&mut *conn, user.id, ContactId(id))
             .await?
@@ -96,13 +106,13 @@ pub async fn log_ask(
     user: &User,
     form: &AskForm,
     today: Date,
-) -> AppResult<Result<AskId, NotLogged>> {
+) -> ServiceResult<Outcome> {
     let submission = Uuid::parse_str(form.submission_id.trim()).unwrap_or_else(|_| Uuid::new_v4());
     // One connection for the reads and the transaction: a quick log is about ten statements,
     // and taking a connection from the pool for each would add a round trip to every one.
     let mut conn = pool.acquire().await?;
     if let Some(existing) = db::asks::find_by_submission(&mut *conn, user.id, submission).await? {
-        return Ok(Ok(existing));
+        return Ok(Outcome::Logged(existing));
     }
     let mut out = NotLogged::default();
     let source = resolve(&mut conn, user, &form.source, &form.source_id).await?;
@@ -119,7 +129,7 @@ pub async fn log_ask(
             );
             out.source_choices = choices.clone();
         }
-        Some(Resolved::New(name)) if name.chars().count() > 200 => out
+        Some(Resolved::New(name)) if name.chars().count() > SOURCE_NAME_MAX_CHARS => out
             .errors
             .add("source", "Keep the name under 200 characters."),
         _ => {}
@@ -136,47 +146,29 @@ pub async fn log_ask(
             );
             out.target_choices = choices.clone();
         }
-        Some(Resolved::New(text)) if text.chars().count() > 1000 => out
+        Some(Resolved::New(text)) if text.chars().count() > TARGET_MAX_CHARS => out
             .errors
             .add("target", "Keep the description under 1,000 characters."),
         _ => {}
     }
-    let reason = form.reason.trim();
-    if reason.is_empty() {
-        out.errors.add(
-            "reason",
-            "Why this introduction? One line on the business reason.",
-        );
-    } else if reason.chars().count() > 4000 {
-        out.errors
-            .add("reason", "Keep the reason under 4,000 characters.");
-    }
-    let channel = match form.channel.trim() {
-        "" => "in_person",
-        c if CHANNELS.iter().any(|(v, _)| *v == c) => c,
-        _ => {
-            out.errors
-                .add("channel", "Choose how you asked from the list.");
-            "other"
-        }
-    };
-    let asked_on = out
-        .errors
-        .check(
-            "asked_on",
-            parse_past_date(&form.asked_on, today, Date::MIN),
-        )
-        .unwrap_or(today);
-    let follow_up_on = match form.follow_up_on.trim() {
-        "" => asked_on.max(today) + Duration::days(FOLLOW_UP_AFTER_DAYS),
-        text => out
+    let details = AskDetails::parse(
+        &form.reason,
+        &form.channel,
+        &form.asked_on,
+        today,
+        &mut out.errors,
+    );
+    let follow_up_on = match (form.follow_up_on.trim(), &details) {
+        ("", Some(details)) => details.asked_on.max(today) + Duration::days(FOLLOW_UP_AFTER_DAYS),
+        ("", None) => today,
+        (text, _) => out
             .errors
-            .check("follow_up_on", followups::service::parse_due(text, today))
+            .check("follow_up_on", parse_due(text, today))
             .unwrap_or(today),
     };
-    if !out.errors.is_empty() {
-        return Ok(Err(out));
-    }
+    let Some(details) = details.filter(|_| out.errors.is_empty()) else {
+        return Ok(Outcome::NotLogged(out));
+    };
     if let Some(Resolved::Contact(source)) = &source
         && form.confirm_load.is_empty()
     {
@@ -184,14 +176,14 @@ pub async fn log_ask(
         let load = db::asks::count_to_source_since(&mut *conn, source.contact_id, since).await?;
         if load > CONNECTOR_LIMIT {
             out.connector_load = Some(load);
-            return Ok(Err(out));
+            return Ok(Outcome::NotLogged(out));
         }
     }
 
     let mut tx = conn.begin().await?;
     let source = match source {
         Some(Resolved::Contact(c)) => c,
-        Some(Resolved::New(name)) => create_source(&mut tx, user, &name, asked_on).await?,
+        Some(Resolved::New(name)) => create_source(&mut tx, user, &name, details.asked_on).await?,
         _ => unreachable!("checked above"),
     };
     let (target_id, description, target_label) = match target {
@@ -204,16 +196,18 @@ pub async fn log_ask(
         source: source.contact_id,
         target: target_id,
         target_description: description.as_deref(),
-        reason,
-        channel,
-        asked_on,
+        reason: &details.reason,
+        channel: details.channel,
+        asked_on: details.asked_on,
         submission_id: submission,
     };
     let Some(id) = db::asks::insert(&mut tx, &new).await? else {
         // The same form won a race with itself: the other submission logged the ask.
         tx.rollback().await?;
         let existing = db::asks::find_by_submission(&mut *conn, user.id, submission).await?;
-        return Ok(existing.ok_or_else(NotLogged::default));
+        return Ok(
+            existing.map_or_else(|| Outcome::NotLogged(NotLogged::default()), Outcome::Logged)
+        );
     };
     let title = titles::ask_follow_up(&source.name, &target_label);
     add_follow_up(
@@ -227,10 +221,10 @@ pub async fn log_ask(
     )
     .await?;
     let changes = json!({ "source": source.contact_id, "target": target_id, "target_description": description,
-                          "reason": reason, "channel": channel, "asked_on": asked_on.to_string() });
+                          "reason": details.reason, "channel": details.channel, "asked_on": details.asked_on.to_string() });
     db::audit::record(&mut *tx, Some(user.id), "ask", id.0, "create", changes).await?;
     tx.commit().await?;
-    Ok(Ok(id))
+    Ok(Outcome::Logged(id))
 }
 
 async fn create_source(
@@ -238,7 +232,7 @@ async fn create_source(
     user: &User,
     name: &str,
     asked_on: Date,
-) -> AppResult<Choice> {
+) -> sqlx::Result<Choice> {
     let id = db::contacts::insert_asked_source(&mut **tx, user.id, name, asked_on).await?;
     db::audit::record(
         &mut **tx,
@@ -264,7 +258,7 @@ async fn add_follow_up(
     ask: AskId,
     contact: Option<ContactId>,
     due_on: Date,
-) -> AppResult<FollowUpId> {
+) -> sqlx::Result<FollowUpId> {
     let new = NewFollowUp {
         owner: user.id,
         kind,
@@ -274,78 +268,36 @@ async fn add_follow_up(
         due_on,
         created_by: Some(user.id),
     };
-    Ok(followups::service::add(tx, Some(user.id), &new).await?)
-}
-
-/// The event form.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct EventForm {
-    pub kind: String,
-    pub occurred_on: String,
-    pub amount: String,
-    pub note: String,
+    followups::service::add(tx, Some(user.id), &new).await
 }
 
 /// Records an event on one of the user's asks: checks the move against the stage the ask is
 /// in (under a row lock, so two people recording at once are applied one after the other),
 /// writes the event and the new stage, completes the follow-ups it satisfies and creates the
-/// next ones. Nothing is written when anything is refused. `None`: no such ask of the user's.
+/// next ones. Nothing is written when anything is refused; an ask that is not the user's is
+/// not found.
 #[tracing::instrument(skip_all)]
 pub async fn record_event(
     pool: &PgPool,
     user: &User,
     ask: AskId,
-    form: &EventForm,
+    input: &EventInput,
     today: Date,
-) -> AppResult<Option<Result<EventKind, FieldErrors>>> {
-    let mut errors = FieldErrors::default();
-    let kind = errors.check(
-        "kind",
-        EventKind::parse(form.kind.trim()).ok_or("Choose what happened."),
-    );
+) -> ServiceResult<EventKind> {
     let mut tx = pool.begin().await?;
-    let Some(locked) = db::asks::lock_own(&mut tx, user.id, ask).await? else {
-        return Ok(None);
-    };
-    let occurred_on = errors.check(
-        "occurred_on",
-        parse_past_date(&form.occurred_on, today, locked.asked_on),
-    );
-    let amount = match form.amount.trim() {
-        "" => None,
-        text => errors.check("amount", parse_amount(text)),
-    };
-    let note = form.note.trim();
-    if note.chars().count() > 4000 {
-        errors.add("note", "Keep the note under 4,000 characters.");
+    let locked = db::asks::lock_own(&mut tx, user.id, ask)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let event = NewEvent::parse(input, locked.stage, locked.asked_on, today)
+        .map_err(ServiceError::Invalid)?;
+    let event_id = db::asks::insert_event(&mut tx, ask, user.id, &event).await?;
+    if let Some(stage) = event.kind.stage() {
+        let won = event.amount_cents.filter(|_| stage == Stage::Won);
+        db::asks::set_stage(&mut tx, ask, stage, won).await?;
     }
-    if let Some(kind) = kind {
-        if kind == EventKind::Won && amount.is_none() && errors.get("amount").is_none() {
-            errors.add("amount", "A win needs its amount.");
-        }
-        if kind == EventKind::Note && note.is_empty() {
-            errors.add("note", "Write the note.");
-        }
-        if let Err(why) = check_move(locked.stage, kind) {
-            errors.add("kind", why);
-        }
-    }
-    let (Some(kind), Some(occurred_on), true) = (kind, occurred_on, errors.is_empty()) else {
-        return Ok(Some(Err(errors)));
-    };
-    let amount = if kind == EventKind::Won {
-        amount
-    } else {
-        amount.filter(|_| kind == EventKind::Lost)
-    };
-    let event_id =
-        db::asks::insert_event(&mut tx, ask, kind, user.id, occurred_on, amount, note).await?;
-    if let Some(stage) = kind.stage() {
-        db::asks::set_stage(&mut tx, ask, stage, amount.filter(|_| stage == Stage::Won)).await?;
-    }
-    follow_through(&mut tx, user, &locked, kind, today).await?;
-    let changes = json!({ "kind": kind.as_str(), "occurred_on": occurred_on.to_string(), "amount_cents": amount, "from_stage": locked.stage.as_str() });
+    follow_through(&mut tx, user, &locked, event.kind, today).await?;
+    let changes = json!({ "kind": event.kind.as_str(), "occurred_on": event.occurred_on.to_string(),
+                          "amount_cents": event.amount_cents, "from_stage": locked.stage.as_str() });
     db::audit::record(
         &mut *tx,
         Some(user.id),
@@ -356,7 +308,7 @@ pub async fn record_event(
     )
     .await?;
     tx.commit().await?;
-    Ok(Some(Ok(kind)))
+    Ok(event.kind)
 }
 
 /// What an event owes next, and what it settles: an introduction means thanking the source
@@ -368,7 +320,7 @@ async fn follow_through(
     ask: &Locked,
     kind: EventKind,
     today: Date,
-) -> AppResult<()> {
+) -> sqlx::Result<()> {
     let source = &ask.source_name;
     let target = &ask.target_label;
     let settles: &[FollowUpKind] = match kind {
@@ -426,22 +378,6 @@ async fn follow_through(
     Ok(())
 }
 
-/// A date that is not in the future (in the user's time zone) nor before `earliest`; empty
-/// means today.
-fn parse_past_date(text: &str, today: Date, earliest: Date) -> Result<Date, String> {
-    if text.trim().is_empty() {
-        return Ok(today);
-    }
-    let date = parse_date(text)?;
-    if date > today {
-        return Err("That date is in the future: record what has happened.".into());
-    }
-    if date < earliest {
-        return Err(format!("That is before the ask was made ({earliest})."));
-    }
-    Ok(date)
-}
-
 /// An ask's editable details, as typed on its page.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default)]
@@ -464,41 +400,19 @@ pub async fn update_details(
     }
     let today = db::users::today_in(pool, &user.time_zone).await?;
     let mut errors = FieldErrors::default();
-    let reason = form.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 4000 {
-        errors.add(
-            "reason",
-            "Give the business reason (up to 4,000 characters).",
-        );
-    }
-    if !CHANNELS.iter().any(|(v, _)| *v == form.channel) {
-        errors.add("channel", "Choose how you asked from the list.");
-    }
-    let asked_on = errors.check(
-        "asked_on",
-        parse_date(&form.asked_on).and_then(|d| {
-            if d > today {
-                Err("That date is in the future.")
-            } else {
-                Ok(d)
-            }
-        }),
-    );
-    let (Some(asked_on), true) = (asked_on, errors.is_empty()) else {
+    let Some(details) = AskDetails::parse(
+        &form.reason,
+        &form.channel,
+        &form.asked_on,
+        today,
+        &mut errors,
+    ) else {
         return Err(ServiceError::Invalid(errors));
     };
     let mut tx = pool.begin().await?;
-    db::asks::update_details(
-        &mut *tx,
-        user.id,
-        ask.ask_id,
-        reason,
-        &form.channel,
-        asked_on,
-    )
-    .await?;
-    let changes =
-        json!({ "reason": reason, "channel": form.channel, "asked_on": asked_on.to_string() });
+    db::asks::update_details(&mut *tx, user.id, ask.ask_id, &details).await?;
+    let changes = json!({ "reason": details.reason, "channel": details.channel,
+                          "asked_on": details.asked_on.to_string() });
     db::audit::record(
         &mut *tx,
         Some(user.id),

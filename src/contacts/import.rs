@@ -12,7 +12,7 @@ use super::vcard;
 use crate::db;
 use crate::db::contacts::Batch;
 use crate::domain::contacts::{
-    ContactFields, ContactId, ContactInput, Kind, canonical_linkedin, person_name,
+    ContactFields, ContactId, ContactInput, ImportId, Kind, canonical_linkedin, person_name,
 };
 use crate::domain::spreadsheet::restore;
 use crate::domain::users::UserId;
@@ -655,7 +655,7 @@ pub struct Outcome {
 pub async fn commit(
     pool: &PgPool,
     owner: UserId,
-    import_id: i64,
+    import_id: ImportId,
     plan: Plan,
     choices: &Choices,
 ) -> sqlx::Result<Option<Outcome>> {
@@ -709,7 +709,7 @@ pub async fn commit(
         &mut *tx,
         Some(owner),
         "contact_import",
-        import_id,
+        import_id.0,
         "commit",
         summary,
     )

@@ -11,7 +11,7 @@ use super::import::{self, Choices, Duplicate, Format, Original, Plan, Rejected};
 use super::sources::Field;
 use crate::db;
 use crate::db::contacts::{PendingImport, StoredImport};
-use crate::domain::contacts::ContactFields;
+use crate::domain::contacts::{ContactFields, ImportId};
 use crate::domain::users::User;
 use crate::state::AppState;
 use crate::web::auth::CurrentUser;
@@ -178,7 +178,7 @@ struct Column {
 #[template(path = "contacts/preview.html")]
 struct PreviewPage {
     ctx: PageContext,
-    id: i64,
+    id: ImportId,
     file_name: String,
     /// The export or vCard versions recognised.
     source: String,
@@ -198,7 +198,7 @@ struct PreviewPage {
     error: Option<String>,
 }
 
-async fn stored(state: &AppState, user: &User, id: i64) -> AppResult<StoredImport> {
+async fn stored(state: &AppState, user: &User, id: ImportId) -> AppResult<StoredImport> {
     db::contacts::find_import(&state.pool, user.id, id)
         .await?
         .ok_or(AppError::NotFound)
@@ -244,7 +244,7 @@ async fn show_preview(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ctx: PageContext,
-    Path(id): Path<i64>,
+    Path(id): Path<ImportId>,
 ) -> AppResult<Response> {
     let stored = stored(&state, &user, id).await?;
     let (format, columns, plan) = plan_of(&state, &user, &stored).await?;
@@ -287,7 +287,7 @@ async fn show_preview(
 async fn update_mapping(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ImportId>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let stored = stored(&state, &user, id).await?;
@@ -320,7 +320,7 @@ async fn update_mapping(
 async fn commit_import(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ImportId>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let Some(stored) = db::contacts::find_import(&state.pool, user.id, id).await? else {
@@ -354,7 +354,7 @@ async fn commit_import(
 async fn discard_import(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ImportId>,
 ) -> AppResult<Response> {
     if !db::contacts::delete_import(&state.pool, user.id, id).await? {
         return already_done(&state, &user, id).await;
@@ -368,7 +368,7 @@ async fn discard_import(
 
 /// An import that is no longer waiting: the owner's own committed one says so, anyone else's
 /// (or one never made) is not found, like every foreign record.
-async fn already_done(state: &AppState, user: &User, id: i64) -> AppResult<Response> {
+async fn already_done(state: &AppState, user: &User, id: ImportId) -> AppResult<Response> {
     if db::contacts::import_was_committed(&state.pool, user.id, id).await? {
         Ok(redirect_with_flash(
             "/contacts",

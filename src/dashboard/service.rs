@@ -3,13 +3,15 @@
 
 use serde_json::json;
 use sqlx::PgPool;
+use time::Date;
 
 use crate::db;
 use crate::db::coaching::NewNote;
 use crate::db::follow_ups::NewFollowUp;
+use crate::domain::dates::week_start;
 use crate::domain::error::{ServiceError, ServiceResult};
 use crate::domain::fields::FieldErrors;
-use crate::domain::followups::FollowUpKind;
+use crate::domain::followups::{FollowUpKind, parse_due};
 use crate::domain::users::{User, UserId};
 
 /// The referral-math inputs, as typed on a rep's scorecard.
@@ -20,8 +22,16 @@ pub struct GoalForm {
     pub asks_per_client: String,
 }
 
-/// Sets a rep's annual client goal and asks per client. The caller has checked that the
-/// viewer manages the rep.
+/// Whether `viewer` coaches `rep`: the rep is in the viewer's subtree, and not the viewer.
+/// Anyone else's rep is not found, like every foreign record.
+async fn check_coaches(pool: &PgPool, viewer: &User, rep: UserId) -> ServiceResult<()> {
+    if rep == viewer.id || !db::users::can_see(pool, viewer.id, rep).await? {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(())
+}
+
+/// Sets the annual client goal and asks per client of a rep the viewer manages.
 #[tracing::instrument(skip_all)]
 pub async fn set_client_goal(
     pool: &PgPool,
@@ -29,6 +39,7 @@ pub async fn set_client_goal(
     rep: UserId,
     form: &GoalForm,
 ) -> ServiceResult<()> {
+    check_coaches(pool, viewer, rep).await?;
     let goal = form
         .annual_client_goal
         .trim()
@@ -70,10 +81,78 @@ pub async fn set_client_goal(
     Ok(())
 }
 
-/// Writes a coaching note, its committed action as a follow-up for the rep due on the
-/// inspect-on date, the rep's notification and the audit row, in one transaction.
+/// A coaching note as typed.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct CoachingForm {
+    pub diagnosis: String,
+    pub committed_action: String,
+    pub metric: String,
+    pub inspect_on: String,
+}
+
+/// Checks a coaching note: three short texts, and an inspect-on date from today on.
+fn parse_note<'a>(
+    manager: &User,
+    rep: UserId,
+    form: &'a CoachingForm,
+    today: Date,
+) -> ServiceResult<NewNote<'a>> {
+    let mut errors = FieldErrors::default();
+    for (field, value, max, message) in [
+        (
+            "diagnosis",
+            &form.diagnosis,
+            4000,
+            "What is going on? One or two sentences.",
+        ),
+        (
+            "committed_action",
+            &form.committed_action,
+            1000,
+            "The one action the rep commits to.",
+        ),
+        (
+            "metric",
+            &form.metric,
+            300,
+            "The one number you will look at.",
+        ),
+    ] {
+        match value.trim().chars().count() {
+            0 => errors.add(field, message),
+            n if n > max => errors.add(field, format!("Keep this under {max} characters.")),
+            _ => {}
+        }
+    }
+    let inspect_on = errors.check("inspect_on", parse_due(&form.inspect_on, today));
+    let (Some(inspect_on), true) = (inspect_on, errors.is_empty()) else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    Ok(NewNote {
+        manager: manager.id,
+        rep,
+        week_of: week_start(today),
+        diagnosis: form.diagnosis.trim(),
+        committed_action: form.committed_action.trim(),
+        metric: form.metric.trim(),
+        inspect_on,
+    })
+}
+
+/// Writes a coaching note for a rep the manager coaches: the note, its committed action as a
+/// follow-up for the rep due on the inspect-on date, the rep's notification and the audit
+/// row, in one transaction.
 #[tracing::instrument(skip_all)]
-pub async fn add_note(pool: &PgPool, manager: &User, note: &NewNote<'_>) -> ServiceResult<i64> {
+pub async fn add_note(
+    pool: &PgPool,
+    manager: &User,
+    rep: UserId,
+    form: &CoachingForm,
+) -> ServiceResult<i64> {
+    check_coaches(pool, manager, rep).await?;
+    let today = db::users::today_in(pool, &manager.time_zone).await?;
+    let note = &parse_note(manager, rep, form, today)?;
     let mut tx = pool.begin().await?;
     let note_id = db::coaching::insert(&mut *tx, note).await?;
     let title = format!("Coaching: {}", note.committed_action);

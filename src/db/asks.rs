@@ -1,11 +1,11 @@
 //! Referral asks and their events. Reads are scoped by the viewer through
 //! `visible_user_ids`; writes by the rep who owns the ask.
 
-use sqlx::{FromRow, PgExecutor, Postgres, QueryBuilder, Transaction};
+use sqlx::{FromRow, PgExecutor, Postgres, Transaction};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::domain::asks::{AskId, EventKind, Stage};
+use crate::domain::asks::{AskDetails, AskId, Channel, EventKind, NewEvent, Stage};
 use crate::domain::contacts::ContactId;
 use crate::domain::users::UserId;
 
@@ -21,7 +21,7 @@ pub struct Ask {
     pub target_name: Option<String>,
     pub target_description: Option<String>,
     pub reason: String,
-    pub channel: String,
+    pub channel: Channel,
     pub asked_on: Date,
     pub stage: Stage,
     pub amount_won_cents: Option<i64>,
@@ -50,21 +50,33 @@ const ASK_JOINS: &str = " join users u on u.user_id = a.rep_id \
     join contacts s on s.contact_id = a.source_contact_id \
     left join contacts t on t.contact_id = a.target_contact_id";
 
-/// An ask the viewer may see.
+/// An ask the viewer may see. The columns are the list's ([`ASK_COLUMNS`]), written out so
+/// that this most-read query is checked against the schema at compile time.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_visible(
     db: impl PgExecutor<'_>,
     viewer: UserId,
     id: AskId,
 ) -> sqlx::Result<Option<Ask>> {
-    let mut q = QueryBuilder::<Postgres>::new(format!(
-        "select {ASK_COLUMNS} from referral_asks a{ASK_JOINS} where a.ask_id = "
-    ));
-    q.push_bind(id)
-        .push(" and a.rep_id in (select visible_user_ids(")
-        .push_bind(viewer)
-        .push("))");
-    q.build_query_as().fetch_optional(db).await
+    sqlx::query_as!(
+        Ask,
+        r#"select a.ask_id as "ask_id: AskId", a.rep_id as "rep_id: UserId", u.name as rep_name,
+                  a.source_contact_id as "source_contact_id: ContactId", s.name as source_name,
+                  a.target_contact_id as "target_contact_id: ContactId", t.name as "target_name?",
+                  a.target_description, a.reason, a.channel as "channel: Channel", a.asked_on,
+                  a.stage as "stage: Stage", a.amount_won_cents, a.closed_at,
+                  exists (select 1 from follow_ups f where f.ask_id = a.ask_id and f.done_at is null
+                          and f.overdue_since is not null) as "overdue!"
+           from referral_asks a
+           join users u on u.user_id = a.rep_id
+           join contacts s on s.contact_id = a.source_contact_id
+           left join contacts t on t.contact_id = a.target_contact_id
+           where a.ask_id = $1 and a.rep_id in (select visible_user_ids($2))"#,
+        id as AskId,
+        viewer as UserId
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// Filters for the ask list.
@@ -155,7 +167,7 @@ pub struct NewAsk<'a> {
     pub target: Option<ContactId>,
     pub target_description: Option<&'a str>,
     pub reason: &'a str,
-    pub channel: &'a str,
+    pub channel: Channel,
     pub asked_on: Date,
     pub submission_id: Uuid,
 }
@@ -177,7 +189,7 @@ pub async fn insert(
         new.target as Option<ContactId>,
         new.target_description,
         new.reason,
-        new.channel,
+        new.channel as Channel,
         new.asked_on,
         new.submission_id,
     )
@@ -268,17 +280,15 @@ pub async fn update_details(
     db: impl PgExecutor<'_>,
     rep: UserId,
     id: AskId,
-    reason: &str,
-    channel: &str,
-    asked_on: Date,
+    details: &AskDetails,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "update referral_asks set reason = $3, channel = $4, asked_on = $5 where ask_id = $1 and rep_id = $2",
         id as AskId,
         rep as UserId,
-        reason,
-        channel,
-        asked_on
+        details.reason,
+        details.channel as Channel,
+        details.asked_on
     )
     .execute(db)
     .await?;
@@ -290,21 +300,18 @@ pub async fn update_details(
 pub async fn insert_event(
     tx: &mut Transaction<'_, Postgres>,
     id: AskId,
-    kind: EventKind,
     actor: UserId,
-    occurred_on: Date,
-    amount_cents: Option<i64>,
-    note: &str,
+    event: &NewEvent,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
         "insert into ask_events (ask_id, kind, actor_id, occurred_on, amount_cents, note)
          values ($1, $2, $3, $4, $5, $6) returning event_id",
         id as AskId,
-        kind as EventKind,
+        event.kind as EventKind,
         actor as UserId,
-        occurred_on,
-        amount_cents,
-        note
+        event.occurred_on,
+        event.amount_cents,
+        event.note
     )
     .fetch_one(&mut **tx)
     .await

@@ -4,7 +4,7 @@
 use sqlx::{FromRow, PgExecutor, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 
-use crate::domain::contacts::{ContactFields, ContactId, Kind};
+use crate::domain::contacts::{ContactFields, ContactId, ImportId, Kind};
 use crate::domain::users::UserId;
 
 /// The unique indexes that keep one contact per e-mail and per LinkedIn URL in a network.
@@ -41,21 +41,31 @@ const CONTACT_COLUMNS: &str = "c.contact_id, c.owner_id, u.name as owner_name, c
     (c.touch_cadence_days is not null and c.archived_at is null and \
      coalesce(c.last_touch_at, c.created_at) + make_interval(days => c.touch_cadence_days) < now()) as touch_due";
 
-/// A contact the viewer may see, or `None`.
+/// A contact the viewer may see, or `None`. The columns are the list's
+/// ([`CONTACT_COLUMNS`]), written out so that this most-read query is checked against the
+/// schema at compile time.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_visible(
     db: impl PgExecutor<'_>,
     viewer: UserId,
     id: ContactId,
 ) -> sqlx::Result<Option<Contact>> {
-    let mut q = QueryBuilder::<Postgres>::new(format!(
-        "select {CONTACT_COLUMNS} from contacts c join users u on u.user_id = c.owner_id where c.contact_id = "
-    ));
-    q.push_bind(id)
-        .push(" and c.owner_id in (select visible_user_ids(")
-        .push_bind(viewer)
-        .push("))");
-    q.build_query_as().fetch_optional(db).await
+    sqlx::query_as!(
+        Contact,
+        r#"select c.contact_id as "contact_id: ContactId", c.owner_id as "owner_id: UserId",
+                  u.name as owner_name, c.name, c.email, c.phone, c.company, c.title,
+                  c.linkedin_url, c.kind as "kind: Kind", c.strength, c.touch_cadence_days,
+                  c.last_touch_at, c.notes, c.archived_at,
+                  (c.touch_cadence_days is not null and c.archived_at is null and
+                   coalesce(c.last_touch_at, c.created_at) + make_interval(days => c.touch_cadence_days) < now())
+                  as "touch_due!"
+           from contacts c join users u on u.user_id = c.owner_id
+           where c.contact_id = $1 and c.owner_id in (select visible_user_ids($2))"#,
+        id as ContactId,
+        viewer as UserId
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// Filters for the contact list.
@@ -528,7 +538,7 @@ pub async fn update_batch(db: impl PgExecutor<'_>, owner: UserId, b: &Batch) -> 
 /// A stored import waiting for review.
 #[derive(Debug, Clone)]
 pub struct StoredImport {
-    pub contact_import_id: i64,
+    pub contact_import_id: ImportId,
     pub file_name: String,
     pub format: String,
     pub content: String,
@@ -544,10 +554,10 @@ pub async fn save_import(
     format: &str,
     content: &str,
     mapping: &serde_json::Value,
-) -> sqlx::Result<i64> {
+) -> sqlx::Result<ImportId> {
     sqlx::query_scalar!(
-        "insert into contact_imports (owner_id, file_name, format, content, mapping)
-         values ($1, $2, $3, $4, $5) returning contact_import_id",
+        r#"insert into contact_imports (owner_id, file_name, format, content, mapping)
+           values ($1, $2, $3, $4, $5) returning contact_import_id as "id: ImportId""#,
         owner as UserId,
         file_name,
         format,
@@ -563,13 +573,13 @@ pub async fn save_import(
 pub async fn find_import(
     db: impl PgExecutor<'_>,
     owner: UserId,
-    id: i64,
+    id: ImportId,
 ) -> sqlx::Result<Option<StoredImport>> {
     sqlx::query_as!(
         StoredImport,
-        "select contact_import_id, file_name, format, content, mapping from contact_imports
-         where contact_import_id = $1 and owner_id = $2",
-        id,
+        r#"select contact_import_id as "contact_import_id: ImportId", file_name, format, content, mapping
+           from contact_imports where contact_import_id = $1 and owner_id = $2"#,
+        id as ImportId,
         owner as UserId
     )
     .fetch_optional(db)
@@ -581,12 +591,12 @@ pub async fn find_import(
 pub async fn set_import_mapping(
     db: impl PgExecutor<'_>,
     owner: UserId,
-    id: i64,
+    id: ImportId,
     mapping: &serde_json::Value,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "update contact_imports set mapping = $3 where contact_import_id = $1 and owner_id = $2",
-        id,
+        id as ImportId,
         owner as UserId,
         mapping
     )
@@ -634,10 +644,14 @@ pub async fn remember_mapping(
 /// Deletes a stored import (after commit, or to abandon it); false when already gone, so a
 /// second commit of the same import does nothing.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn delete_import(db: impl PgExecutor<'_>, owner: UserId, id: i64) -> sqlx::Result<bool> {
+pub async fn delete_import(
+    db: impl PgExecutor<'_>,
+    owner: UserId,
+    id: ImportId,
+) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "delete from contact_imports where contact_import_id = $1 and owner_id = $2",
-        id,
+        id as ImportId,
         owner as UserId
     )
     .execute(db)
@@ -653,7 +667,8 @@ pub async fn pending_imports(
 ) -> sqlx::Result<Vec<PendingImport>> {
     sqlx::query_as!(
         PendingImport,
-        r#"select contact_import_id, file_name, created_at, octet_length(content)::int8 as "bytes!"
+        r#"select contact_import_id as "contact_import_id: ImportId", file_name, created_at,
+                  octet_length(content)::int8 as "bytes!"
            from contact_imports where owner_id = $1 order by created_at desc"#,
         owner as UserId
     )
@@ -664,7 +679,7 @@ pub async fn pending_imports(
 /// An import waiting for review, as the upload page lists it.
 #[derive(Debug, Clone)]
 pub struct PendingImport {
-    pub contact_import_id: i64,
+    pub contact_import_id: ImportId,
     pub file_name: String,
     pub created_at: time::OffsetDateTime,
     pub bytes: i64,
@@ -688,12 +703,12 @@ pub async fn delete_expired_imports(
 pub async fn import_was_committed(
     db: impl PgExecutor<'_>,
     owner: UserId,
-    id: i64,
+    id: ImportId,
 ) -> sqlx::Result<bool> {
     sqlx::query_scalar!(
         r#"select exists (select 1 from audit_log where entity = 'contact_import'
                           and entity_id = $1 and actor_id = $2 and action = 'commit') as "done!""#,
-        id,
+        id as ImportId,
         owner as UserId
     )
     .fetch_one(db)

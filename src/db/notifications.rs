@@ -5,15 +5,16 @@ use time::{Date, OffsetDateTime};
 
 use crate::domain::asks::AskId;
 use crate::domain::followups::FollowUpId;
+use crate::domain::notifications::{NotificationId, NotificationKind};
 use crate::domain::users::UserId;
 
 /// A notification as the list shows it, with where it leads.
 #[derive(Debug, Clone)]
 pub struct Notification {
-    pub notification_id: i64,
-    pub kind: String,
+    pub notification_id: NotificationId,
+    pub kind: NotificationKind,
     pub body: String,
-    pub follow_up_id: Option<i64>,
+    pub follow_up_id: Option<FollowUpId>,
     pub ask_id: Option<AskId>,
     /// The rep a daily escalation summary is about.
     pub about_user_id: Option<UserId>,
@@ -33,9 +34,10 @@ pub async fn insert_coaching(
     body: &str,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "insert into notifications (user_id, follow_up_id, kind, body) values ($1, $2, 'coaching', $3)",
-        rep.0,
+        "insert into notifications (user_id, follow_up_id, kind, body) values ($1, $2, $3, $4)",
+        rep as UserId,
         follow_up as FollowUpId,
+        NotificationKind::Coaching as NotificationKind,
         body.chars().take(2000).collect::<String>()
     )
     .execute(db)
@@ -63,7 +65,8 @@ pub async fn list(
 ) -> sqlx::Result<Vec<Notification>> {
     sqlx::query_as!(
         Notification,
-        r#"select n.notification_id, n.kind, n.body, n.follow_up_id, f.ask_id as "ask_id?: AskId",
+        r#"select n.notification_id as "notification_id: NotificationId", n.kind as "kind: NotificationKind",
+                  n.body, n.follow_up_id as "follow_up_id: FollowUpId", f.ask_id as "ask_id?: AskId",
                   n.about_user_id as "about_user_id: UserId",
                   coalesce(f.owner_id = n.user_id, false) as "own_follow_up!", n.read_at, n.created_at
            from notifications n left join follow_ups f on f.follow_up_id = n.follow_up_id
@@ -79,10 +82,14 @@ pub async fn list(
 
 /// Marks one of the user's notifications read; false when there is no such notification.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn mark_read(db: impl PgExecutor<'_>, user: UserId, id: i64) -> sqlx::Result<bool> {
+pub async fn mark_read(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    id: NotificationId,
+) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "update notifications set read_at = coalesce(read_at, now()) where notification_id = $1 and user_id = $2",
-        id,
+        id as NotificationId,
         user as UserId
     )
     .execute(db)
@@ -155,8 +162,8 @@ pub async fn digest_candidates(
 /// A notification going into a digest.
 #[derive(Debug, Clone)]
 pub struct Unsent {
-    pub notification_id: i64,
-    pub kind: String,
+    pub notification_id: NotificationId,
+    pub kind: NotificationKind,
     pub body: String,
 }
 
@@ -178,8 +185,9 @@ pub async fn claim_unsent(
     }
     let unsent = sqlx::query_as!(
         Unsent,
-        "select notification_id, kind, body from notifications
-         where user_id = $1 and emailed_at is null order by created_at, notification_id",
+        r#"select notification_id as "notification_id: NotificationId", kind as "kind: NotificationKind", body
+           from notifications
+           where user_id = $1 and emailed_at is null order by created_at, notification_id"#,
         user as UserId
     )
     .fetch_all(&mut **tx)
@@ -192,14 +200,14 @@ pub async fn claim_unsent(
 pub async fn mark_emailed(
     tx: &mut Transaction<'_, Postgres>,
     user: UserId,
-    ids: &[i64],
+    ids: &[NotificationId],
     local_date: Date,
     now: OffsetDateTime,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "update notifications set emailed_at = $3 where user_id = $1 and notification_id = any($2)",
         user as UserId,
-        ids,
+        ids as &[NotificationId],
         now
     )
     .execute(&mut **tx)

@@ -3,12 +3,12 @@
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 
-use crate::domain::users::UserId;
+use crate::domain::users::{TokenId, UserId};
 
 /// A token as listed on the settings page.
 #[derive(Debug, Clone)]
 pub struct TokenSummary {
-    pub token_id: i64,
+    pub token_id: TokenId,
     pub name: String,
     pub prefix: String,
     pub created_at: OffsetDateTime,
@@ -23,10 +23,10 @@ pub async fn insert(
     name: &str,
     hash: &[u8],
     prefix: &str,
-) -> sqlx::Result<i64> {
+) -> sqlx::Result<TokenId> {
     sqlx::query_scalar!(
-        "insert into api_tokens (user_id, name, token_hash, prefix) values ($1, $2, $3, $4)
-         returning token_id",
+        r#"insert into api_tokens (user_id, name, token_hash, prefix) values ($1, $2, $3, $4)
+           returning token_id as "token_id: TokenId""#,
         user as UserId,
         name,
         hash,
@@ -41,8 +41,8 @@ pub async fn insert(
 pub async fn list_active(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<Vec<TokenSummary>> {
     sqlx::query_as!(
         TokenSummary,
-        "select token_id, name, prefix, created_at, last_used_at from api_tokens
-         where user_id = $1 and revoked_at is null order by created_at desc, token_id desc",
+        r#"select token_id as "token_id: TokenId", name, prefix, created_at, last_used_at from api_tokens
+           where user_id = $1 and revoked_at is null order by created_at desc, token_id desc"#,
         user as UserId
     )
     .fetch_all(db)
@@ -51,11 +51,15 @@ pub async fn list_active(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<
 
 /// Revokes one of the user's own tokens; false when there is no such active token.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn revoke(db: impl PgExecutor<'_>, user: UserId, token_id: i64) -> sqlx::Result<bool> {
+pub async fn revoke(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    token_id: TokenId,
+) -> sqlx::Result<bool> {
     let result = sqlx::query!(
         "update api_tokens set revoked_at = now()
          where token_id = $1 and user_id = $2 and revoked_at is null",
-        token_id,
+        token_id as TokenId,
         user as UserId
     )
     .execute(db)

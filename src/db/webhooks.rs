@@ -9,11 +9,12 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::domain::users::UserId;
+use crate::domain::webhooks::{EndpointId, MessageId};
 
 /// An endpoint as the admin page and the API show it (never its secret).
 #[derive(Debug, Clone, Serialize)]
 pub struct Endpoint {
-    pub endpoint_id: i64,
+    pub endpoint_id: EndpointId,
     pub url: String,
     pub description: String,
     pub event_types: Vec<String>,
@@ -31,7 +32,7 @@ pub struct Endpoint {
 /// A message as the admin page lists it.
 #[derive(Debug, Clone)]
 pub struct Delivery {
-    pub message_id: i64,
+    pub message_id: MessageId,
     pub webhook_id: Uuid,
     pub event_type: String,
     pub created_at: OffsetDateTime,
@@ -45,7 +46,7 @@ pub struct Delivery {
 /// An endpoint claimed for delivery.
 #[derive(Debug, Clone)]
 pub struct Claimed {
-    pub endpoint_id: i64,
+    pub endpoint_id: EndpointId,
     pub url: String,
     pub secret: String,
     pub failing_since: Option<OffsetDateTime>,
@@ -54,7 +55,7 @@ pub struct Claimed {
 /// A message to send.
 #[derive(Debug, Clone)]
 pub struct Message {
-    pub message_id: i64,
+    pub message_id: MessageId,
     pub webhook_id: Uuid,
     pub event_type: String,
     pub data: Value,
@@ -80,10 +81,10 @@ pub async fn insert(
     secret: &str,
     event_types: &[String],
     created_by: UserId,
-) -> sqlx::Result<i64> {
+) -> sqlx::Result<EndpointId> {
     sqlx::query_scalar!(
-        "insert into webhook_endpoints (url, description, secret, event_types, created_by)
-         values ($1, $2, $3, $4, $5) returning endpoint_id",
+        r#"insert into webhook_endpoints (url, description, secret, event_types, created_by)
+           values ($1, $2, $3, $4, $5) returning endpoint_id as "endpoint_id: EndpointId""#,
         url,
         description,
         secret,
@@ -99,7 +100,7 @@ pub async fn insert(
 pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Endpoint>> {
     sqlx::query_as!(
         Endpoint,
-        r#"select e.endpoint_id, e.url, e.description, e.event_types, e.created_at, e.failing_since,
+        r#"select e.endpoint_id as "endpoint_id: EndpointId", e.url, e.description, e.event_types, e.created_at, e.failing_since,
                   e.disabled_at, e.disabled_reason,
                   (select count(*) from webhook_messages m
                    where m.endpoint_id = e.endpoint_id and m.delivered_at is null) as "pending!"
@@ -111,15 +112,15 @@ pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Endpoint>> {
 
 /// One endpoint.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn find(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Endpoint>> {
+pub async fn find(db: impl PgExecutor<'_>, id: EndpointId) -> sqlx::Result<Option<Endpoint>> {
     sqlx::query_as!(
         Endpoint,
-        r#"select e.endpoint_id, e.url, e.description, e.event_types, e.created_at, e.failing_since,
+        r#"select e.endpoint_id as "endpoint_id: EndpointId", e.url, e.description, e.event_types, e.created_at, e.failing_since,
                   e.disabled_at, e.disabled_reason,
                   (select count(*) from webhook_messages m
                    where m.endpoint_id = e.endpoint_id and m.delivered_at is null) as "pending!"
            from webhook_endpoints e where e.endpoint_id = $1"#,
-        id
+        id as EndpointId
     )
     .fetch_optional(db)
     .await
@@ -127,18 +128,21 @@ pub async fn find(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Endpo
 
 /// Deletes an endpoint and its messages; false when there is none.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn delete(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<bool> {
-    let n = sqlx::query!("delete from webhook_endpoints where endpoint_id = $1", id)
-        .execute(db)
-        .await?
-        .rows_affected();
+pub async fn delete(db: impl PgExecutor<'_>, id: EndpointId) -> sqlx::Result<bool> {
+    let n = sqlx::query!(
+        "delete from webhook_endpoints where endpoint_id = $1",
+        id as EndpointId
+    )
+    .execute(db)
+    .await?
+    .rows_affected();
     Ok(n == 1)
 }
 
 /// Enables a disabled endpoint again, its undelivered messages due at once; false when there
 /// is no such disabled endpoint.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn enable(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<bool> {
+pub async fn enable(db: impl PgExecutor<'_>, id: EndpointId) -> sqlx::Result<bool> {
     let n = sqlx::query!(
         "with enabled as (
              update webhook_endpoints
@@ -150,7 +154,7 @@ pub async fn enable(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<bool> {
              from enabled e where m.endpoint_id = e.endpoint_id and m.delivered_at is null
          )
          select endpoint_id from enabled",
-        id
+        id as EndpointId
     )
     .fetch_all(db)
     .await?
@@ -162,16 +166,16 @@ pub async fn enable(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<bool> {
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn recent_deliveries(
     db: impl PgExecutor<'_>,
-    endpoint: i64,
+    endpoint: EndpointId,
     limit: i64,
 ) -> sqlx::Result<Vec<Delivery>> {
     sqlx::query_as!(
         Delivery,
-        "select message_id, webhook_id, event_type, created_at, attempts, next_attempt_at,
-                last_status, last_error, delivered_at
-         from webhook_messages where endpoint_id = $1
-         order by message_id desc limit $2",
-        endpoint,
+        r#"select message_id as "message_id: MessageId", webhook_id, event_type, created_at, attempts,
+                  next_attempt_at, last_status, last_error, delivered_at
+           from webhook_messages where endpoint_id = $1
+           order by message_id desc limit $2"#,
+        endpoint as EndpointId,
         limit
     )
     .fetch_all(db)
@@ -195,7 +199,7 @@ pub async fn claim(db: impl PgExecutor<'_>, lease_secs: f64) -> sqlx::Result<Opt
                limit 1
                for update skip locked
            )
-           returning e.endpoint_id, e.url, e.secret, e.failing_since"#,
+           returning e.endpoint_id as "endpoint_id: EndpointId", e.url, e.secret, e.failing_since"#,
         lease_secs
     )
     .fetch_optional(db)
@@ -204,10 +208,10 @@ pub async fn claim(db: impl PgExecutor<'_>, lease_secs: f64) -> sqlx::Result<Opt
 
 /// Gives a claimed endpoint back.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn release(db: impl PgExecutor<'_>, endpoint: i64) -> sqlx::Result<()> {
+pub async fn release(db: impl PgExecutor<'_>, endpoint: EndpointId) -> sqlx::Result<()> {
     sqlx::query!(
         "update webhook_endpoints set leased_until = null where endpoint_id = $1",
-        endpoint
+        endpoint as EndpointId
     )
     .execute(db)
     .await?;
@@ -218,15 +222,15 @@ pub async fn release(db: impl PgExecutor<'_>, endpoint: i64) -> sqlx::Result<()>
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn pending(
     db: impl PgExecutor<'_>,
-    endpoint: i64,
+    endpoint: EndpointId,
     limit: i64,
 ) -> sqlx::Result<Vec<Message>> {
     sqlx::query_as!(
         Message,
-        "select message_id, webhook_id, event_type, data, created_at, attempts
-         from webhook_messages where endpoint_id = $1 and delivered_at is null
-         order by message_id limit $2",
-        endpoint,
+        r#"select message_id as "message_id: MessageId", webhook_id, event_type, data, created_at, attempts
+           from webhook_messages where endpoint_id = $1 and delivered_at is null
+           order by message_id limit $2"#,
+        endpoint as EndpointId,
         limit
     )
     .fetch_all(db)
@@ -237,7 +241,7 @@ pub async fn pending(
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_delivered(
     db: impl PgExecutor<'_>,
-    message: i64,
+    message: MessageId,
     status: i32,
 ) -> sqlx::Result<()> {
     sqlx::query!(
@@ -250,7 +254,7 @@ pub async fn mark_delivered(
          )
          update webhook_endpoints e set failing_since = null
          from delivered d where e.endpoint_id = d.endpoint_id",
-        message,
+        message as MessageId,
         status
     )
     .execute(db)
@@ -263,7 +267,7 @@ pub async fn mark_delivered(
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_failed(
     db: impl PgExecutor<'_>,
-    message: i64,
+    message: MessageId,
     status: Option<i32>,
     error: &str,
     retry_secs: f64,
@@ -279,7 +283,7 @@ pub async fn mark_failed(
            update webhook_endpoints e set failing_since = coalesce(e.failing_since, now())
            from failed f where e.endpoint_id = f.endpoint_id
            returning e.failing_since as "failing_since!""#,
-        message,
+        message as MessageId,
         status,
         error,
         retry_secs
@@ -291,7 +295,11 @@ pub async fn mark_failed(
 /// Disables an endpoint that has failed for too long and tells every active admin, once.
 /// Returns whether this call disabled it.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn disable(db: impl PgExecutor<'_>, endpoint: i64, reason: &str) -> sqlx::Result<bool> {
+pub async fn disable(
+    db: impl PgExecutor<'_>,
+    endpoint: EndpointId,
+    reason: &str,
+) -> sqlx::Result<bool> {
     let row = sqlx::query!(
         r#"with disabled as (
                update webhook_endpoints
@@ -306,7 +314,7 @@ pub async fn disable(db: impl PgExecutor<'_>, endpoint: i64, reason: &str) -> sq
                where u.role = 'admin' and u.deactivated_at is null
            )
            select count(*) as "n!" from disabled"#,
-        endpoint,
+        endpoint as EndpointId,
         reason
     )
     .fetch_one(db)

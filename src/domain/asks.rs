@@ -1,19 +1,14 @@
 //! Referral asks: stages, events, and the rules for moving an ask along.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
+use time::Date;
 
-/// A referral ask's id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
-#[sqlx(transparent)]
-#[serde(transparent)]
-pub struct AskId(pub i64);
+use crate::domain::dates::parse_past;
+use crate::domain::fields::FieldErrors;
 
-impl fmt::Display for AskId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
+record_id! {
+    /// A referral ask's id.
+    AskId
 }
 
 /// Where an ask stands: `asked → promised_intro → introduced → meeting_scheduled →
@@ -310,23 +305,193 @@ pub fn check_move(current: Stage, event: EventKind) -> Result<(), String> {
     }
 }
 
-/// How a referral ask was made.
-pub const CHANNELS: [(&str, &str); 7] = [
-    ("in_person", "In person"),
-    ("phone", "Phone"),
-    ("email", "E-mail"),
-    ("video", "Video call"),
-    ("linkedin", "LinkedIn"),
-    ("text", "Text message"),
-    ("other", "Other"),
-];
+/// How a referral ask was made. The stored values are the check constraint on
+/// `referral_asks.channel`; a test compares the two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum Channel {
+    #[default]
+    InPerson,
+    Phone,
+    Email,
+    Video,
+    Linkedin,
+    Text,
+    Other,
+}
 
-/// The label of a channel value.
-pub fn channel_label(value: &str) -> &'static str {
-    CHANNELS
-        .iter()
-        .find(|(v, _)| *v == value)
-        .map_or("Other", |(_, l)| l)
+impl Channel {
+    /// Every channel, in the order the forms offer them.
+    pub const ALL: [Channel; 7] = [
+        Channel::InPerson,
+        Channel::Phone,
+        Channel::Email,
+        Channel::Video,
+        Channel::Linkedin,
+        Channel::Text,
+        Channel::Other,
+    ];
+
+    /// The stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InPerson => "in_person",
+            Self::Phone => "phone",
+            Self::Email => "email",
+            Self::Video => "video",
+            Self::Linkedin => "linkedin",
+            Self::Text => "text",
+            Self::Other => "other",
+        }
+    }
+
+    /// How it is offered and shown.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::InPerson => "In person",
+            Self::Phone => "Phone",
+            Self::Email => "E-mail",
+            Self::Video => "Video call",
+            Self::Linkedin => "LinkedIn",
+            Self::Text => "Text message",
+            Self::Other => "Other",
+        }
+    }
+
+    /// Parses the stored value.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+}
+
+/// The longest name a new source may have.
+pub const SOURCE_NAME_MAX_CHARS: usize = 200;
+/// The longest description of a prospect.
+pub const TARGET_MAX_CHARS: usize = 1000;
+/// The longest reason, and the longest note on an event.
+pub const TEXT_MAX_CHARS: usize = 4000;
+
+/// An ask's own details (why, how, when), checked with the messages every door shows: the
+/// quick log, the ask's edit form and the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AskDetails {
+    pub reason: String,
+    pub channel: Channel,
+    pub asked_on: Date,
+}
+
+impl AskDetails {
+    /// Parses the typed details, recording each field's message in `errors`. An empty channel
+    /// means in person, an empty date today; an ask cannot be dated in the future.
+    pub fn parse(
+        reason: &str,
+        channel: &str,
+        asked_on: &str,
+        today: Date,
+        errors: &mut FieldErrors,
+    ) -> Option<Self> {
+        let reason = reason.trim();
+        let reason_ok = if reason.is_empty() {
+            errors.add(
+                "reason",
+                "Why this introduction? One line on the business reason.",
+            );
+            false
+        } else if reason.chars().count() > TEXT_MAX_CHARS {
+            errors.add("reason", "Keep the reason under 4,000 characters.");
+            false
+        } else {
+            true
+        };
+        let channel = match channel.trim() {
+            "" => Some(Channel::default()),
+            text => errors.check(
+                "channel",
+                Channel::parse(text).ok_or("Choose how you asked from the list."),
+            ),
+        };
+        let asked_on = errors.check("asked_on", parse_past(asked_on, today, Date::MIN));
+        match (reason_ok, channel, asked_on) {
+            (true, Some(channel), Some(asked_on)) => Some(Self {
+                reason: reason.to_string(),
+                channel,
+                asked_on,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// An event as typed into the event form (or sent to the API): text, checked by
+/// [`NewEvent::parse`].
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct EventInput {
+    pub kind: String,
+    pub occurred_on: String,
+    pub amount: String,
+    pub note: String,
+}
+
+/// A checked event, ready to record on an ask.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    pub kind: EventKind,
+    pub occurred_on: Date,
+    /// Kept for a win or a loss only.
+    pub amount_cents: Option<i64>,
+    pub note: String,
+}
+
+impl NewEvent {
+    /// Checks an event typed for an ask that stands at `stage` and was asked on `asked_on`:
+    /// the move must fit the stage flow, the date lie between the ask and today, a win carry
+    /// its amount and a note its text.
+    pub fn parse(
+        input: &EventInput,
+        stage: Stage,
+        asked_on: Date,
+        today: Date,
+    ) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let kind = errors.check(
+            "kind",
+            EventKind::parse(input.kind.trim()).ok_or("Choose what happened."),
+        );
+        let occurred_on = errors.check(
+            "occurred_on",
+            parse_past(&input.occurred_on, today, asked_on),
+        );
+        let amount = match input.amount.trim() {
+            "" => None,
+            text => errors.check("amount", parse_amount(text)),
+        };
+        let note = input.note.trim();
+        if note.chars().count() > TEXT_MAX_CHARS {
+            errors.add("note", "Keep the note under 4,000 characters.");
+        }
+        if let Some(kind) = kind {
+            if kind == EventKind::Won && amount.is_none() && errors.get("amount").is_none() {
+                errors.add("amount", "A win needs its amount.");
+            }
+            if kind == EventKind::Note && note.is_empty() {
+                errors.add("note", "Write the note.");
+            }
+            if let Err(why) = check_move(stage, kind) {
+                errors.add("kind", why);
+            }
+        }
+        let (Some(kind), Some(occurred_on), true) = (kind, occurred_on, errors.is_empty()) else {
+            return Err(errors);
+        };
+        Ok(Self {
+            kind,
+            occurred_on,
+            amount_cents: amount.filter(|_| matches!(kind, EventKind::Won | EventKind::Lost)),
+            note: note.to_string(),
+        })
+    }
 }
 
 /// Parses an amount of money as typed (`12,500`, `12500.50`, `$ 1 200`) into cents.

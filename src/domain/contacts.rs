@@ -1,22 +1,18 @@
 //! Contacts as the rest of the code sees them, and the rules their fields obey.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use crate::domain::fields::FieldErrors;
 use crate::domain::users::Email;
 
-/// A contact's id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
-#[sqlx(transparent)]
-#[serde(transparent)]
-pub struct ContactId(pub i64);
+record_id! {
+    /// A contact's id.
+    ContactId
+}
 
-impl fmt::Display for ContactId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
+record_id! {
+    /// A stored contact import's id: an uploaded file waiting for its preview to be confirmed.
+    ImportId
 }
 
 /// What a contact is to the rep.

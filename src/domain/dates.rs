@@ -18,6 +18,22 @@ pub fn parse_date(text: &str) -> Result<Date, &'static str> {
     Ok(date)
 }
 
+/// A date that has happened: not after `today` (in the user's time zone) nor before
+/// `earliest`; empty means today.
+pub fn parse_past(text: &str, today: Date, earliest: Date) -> Result<Date, String> {
+    if text.trim().is_empty() {
+        return Ok(today);
+    }
+    let date = parse_date(text)?;
+    if date > today {
+        return Err("That date is in the future: record what has happened.".into());
+    }
+    if date < earliest {
+        return Err(format!("That is before the ask was made ({earliest})."));
+    }
+    Ok(date)
+}
+
 /// `date` moved by `days`, or `None` when that leaves the accepted range.
 pub fn add_days(date: Date, days: i64) -> Option<Date> {
     date.checked_add(Duration::days(days))

@@ -43,3 +43,8 @@ impl FieldErrors {
         self.0.iter().map(|(k, v)| (*k, v.as_str()))
     }
 }
+
+/// Whether `c` is a control character no text field may carry (tab and line breaks are fine).
+pub fn is_unstorable(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r') && (c as u32) < 0x80
+}

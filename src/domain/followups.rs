@@ -1,22 +1,13 @@
 //! Follow-ups' ids, and what a follow-up is for. The stored kinds are the check constraint on
 //! `follow_ups.kind`; a test compares the two.
 
-use std::fmt;
+use time::Date;
 
-use serde::{Deserialize, Serialize};
+use crate::domain::dates::{add_days, parse_date};
 
-/// A follow-up's id.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, sqlx::Type,
-)]
-#[sqlx(transparent)]
-#[serde(transparent)]
-pub struct FollowUpId(pub i64);
-
-impl fmt::Display for FollowUpId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
+record_id! {
+    /// A follow-up's id.
+    FollowUpId
 }
 
 /// The kind of a follow-up.
@@ -75,4 +66,40 @@ impl FollowUpKind {
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == text)
     }
+}
+
+/// How far a postpone moves an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Postpone {
+    /// One day after the later of its due date and today.
+    Day,
+    /// A week after the later of its due date and today.
+    Week,
+    /// To this date.
+    To(Date),
+}
+
+/// A due date typed into a form: a date, today or later.
+pub fn parse_due(text: &str, today: Date) -> Result<Date, &'static str> {
+    check_due(parse_date(text)?, today)
+}
+
+/// A due date for a new or moved follow-up: today or later.
+pub fn check_due(due_on: Date, today: Date) -> Result<Date, &'static str> {
+    if due_on < today {
+        Err("Pick today or a later date.")
+    } else {
+        Ok(due_on)
+    }
+}
+
+/// The date a postpone moves an item due on `due_on` to, or why it cannot.
+pub fn postponed_date(due_on: Date, by: Postpone, today: Date) -> Result<Date, &'static str> {
+    let from = due_on.max(today);
+    let days = match by {
+        Postpone::Day => 1,
+        Postpone::Week => 7,
+        Postpone::To(date) => return check_due(date, today),
+    };
+    add_days(from, days).ok_or("That would be after 2999-12-31; pick a date instead.")
 }

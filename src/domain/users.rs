@@ -4,16 +4,14 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// A user's id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
-#[sqlx(transparent)]
-#[serde(transparent)]
-pub struct UserId(pub i64);
+record_id! {
+    /// A user's id.
+    UserId
+}
 
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
+record_id! {
+    /// An API token's id (not the secret).
+    TokenId
 }
 
 /// What a user may do.

@@ -25,7 +25,7 @@ use crate::web::{
 
 pub mod service;
 
-use self::service::Postpone;
+use crate::domain::followups::{Postpone, parse_due, postponed_date};
 
 /// The follow-up routes.
 pub fn router() -> Router<AppState> {
@@ -157,7 +157,7 @@ async fn create_follow_up(
         1..=300 => {}
         _ => errors.add("title", "Keep it under 300 characters."),
     }
-    let due_on = errors.check("due_on", service::parse_due(&form.due_on, today));
+    let due_on = errors.check("due_on", parse_due(&form.due_on, today));
     let kind = match FollowUpKind::parse(&form.kind) {
         None if form.kind.is_empty() => FollowUpKind::Promise,
         Some(kind @ (FollowUpKind::Promise | FollowUpKind::Other)) => kind,
@@ -315,7 +315,7 @@ async fn postpone_follow_up(
         "week" => Ok(Postpone::Week),
         _ => parse_date(&form.to).map(Postpone::To),
     };
-    let due_on = match by.and_then(|by| service::postponed_date(follow_up.due_on, by, today)) {
+    let due_on = match by.and_then(|by| postponed_date(follow_up.due_on, by, today)) {
         Ok(date) => date,
         Err(why) => {
             ctx.flash = Some(Flash {

@@ -18,51 +18,14 @@ use time::Date;
 use crate::db;
 use crate::db::follow_ups::NewFollowUp;
 use crate::domain::asks::AskId;
-use crate::domain::dates::{add_days, parse_date};
 use crate::domain::followups::{FollowUpId, FollowUpKind};
 use crate::domain::users::UserId;
-
-/// How far a postpone moves an item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Postpone {
-    /// One day after the later of its due date and today.
-    Day,
-    /// A week after the later of its due date and today.
-    Week,
-    /// To this date.
-    To(Date),
-}
-
-/// A due date typed into a form: a date, today or later.
-pub fn parse_due(text: &str, today: Date) -> Result<Date, &'static str> {
-    check_due(parse_date(text)?, today)
-}
-
-/// A due date for a new or moved follow-up: today or later.
-pub fn check_due(due_on: Date, today: Date) -> Result<Date, &'static str> {
-    if due_on < today {
-        Err("Pick today or a later date.")
-    } else {
-        Ok(due_on)
-    }
-}
-
-/// The date a postpone moves an item due on `due_on` to, or why it cannot.
-pub fn postponed_date(due_on: Date, by: Postpone, today: Date) -> Result<Date, &'static str> {
-    let from = due_on.max(today);
-    let days = match by {
-        Postpone::Day => 1,
-        Postpone::Week => 7,
-        Postpone::To(date) => return check_due(date, today),
-    };
-    add_days(from, days).ok_or("That would be after 2999-12-31; pick a date instead.")
-}
 
 /// The longest title a follow-up keeps.
 pub const TITLE_MAX_CHARS: usize = 300;
 
 /// Creates a follow-up with its audit row. The caller has checked the due date with
-/// [`check_due`]; a title made from long names is shortened to [`TITLE_MAX_CHARS`].
+/// [`check_due`](crate::domain::followups::check_due); a title made from long names is shortened to [`TITLE_MAX_CHARS`].
 #[tracing::instrument(skip_all)]
 pub async fn add(
     db: &mut PgConnection,
@@ -110,7 +73,7 @@ pub async fn complete_for_ask(
 }
 
 /// Moves one of the owner's open follow-ups from `from` to `to` (already checked with
-/// [`postponed_date`]); false when there is no such open follow-up.
+/// [`postponed_date`](crate::domain::followups::postponed_date)); false when there is no such open follow-up.
 #[tracing::instrument(skip_all)]
 pub async fn postpone(
     db: &mut PgConnection,

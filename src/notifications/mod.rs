@@ -9,6 +9,7 @@ use axum::routing::{get, post};
 
 use crate::db;
 use crate::db::notifications::Notification;
+use crate::domain::notifications::NotificationId;
 use crate::state::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::{AppError, AppResult, FlashKind, PageContext, redirect_with_flash, render};
@@ -62,7 +63,7 @@ async fn list_notifications(
 async fn read_notification(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<NotificationId>,
 ) -> AppResult<Response> {
     if !db::notifications::mark_read(&state.pool, user.id, id).await? {
         return Err(AppError::NotFound);

@@ -14,7 +14,7 @@ use crate::db;
 use crate::db::tokens::TokenSummary;
 use crate::domain::error::ServiceError;
 use crate::domain::fields::FieldErrors;
-use crate::domain::users::{User, UserId, check_password};
+use crate::domain::users::{TokenId, User, UserId, check_password};
 use crate::state::AppState;
 use crate::web::auth::{AuthSession, CurrentUser};
 use crate::web::{AppError, AppResult, FlashKind, PageContext, redirect_with_flash, render};
@@ -270,7 +270,7 @@ async fn create_token(
 async fn revoke_token(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<TokenId>,
 ) -> AppResult<Response> {
     service::revoke_token(&state.pool, user.id, id).await?;
     Ok(redirect_with_flash(

@@ -101,7 +101,7 @@ pub async fn send_digests(
             user.name
         );
         for n in &unsent {
-            let marker = if n.kind == "escalated" { "!" } else { "-" };
+            let marker = if n.kind.is_urgent() { "!" } else { "-" };
             body.push_str(&format!("{marker} {}\n", n.body));
         }
         body.push_str(&format!(
@@ -114,7 +114,7 @@ pub async fn send_digests(
             if unsent.len() == 1 { "" } else { "s" }
         );
         mailer.send(&user.name, &user.email, &subject, body).await?;
-        let ids: Vec<i64> = unsent.iter().map(|n| n.notification_id).collect();
+        let ids: Vec<_> = unsent.iter().map(|n| n.notification_id).collect();
         db::notifications::mark_emailed(&mut tx, user.user_id, &ids, user.local_date, now).await?;
         tx.commit().await?;
         sent += 1;

@@ -11,6 +11,7 @@ use axum::{Form, Router};
 use crate::accounts::service::{self, AssignmentInput, NewUserInput};
 use crate::db;
 use crate::db::users::TeamMember;
+use crate::domain::error::ServiceError;
 use crate::domain::fields::FieldErrors;
 use crate::domain::users::{Role, User, UserId};
 use crate::health::DiskSpace;
@@ -120,7 +121,7 @@ async fn create_member(
     ctx: PageContext,
     Form(form): Form<NewUserInput>,
 ) -> AppResult<Response> {
-    match service::add_user(&state.pool, Some(admin.id), &form).await? {
+    match service::add_user(&state.pool, Some(admin.id), &form).await {
         Ok(_) => Ok(redirect_with_flash(
             "/team",
             FlashKind::Success,
@@ -129,7 +130,7 @@ async fn create_member(
                 form.name.trim()
             ),
         )),
-        Err(errors) => {
+        Err(ServiceError::Invalid(errors)) => {
             team_page(
                 &state,
                 ctx,
@@ -140,6 +141,7 @@ async fn create_member(
             )
             .await
         }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -214,13 +216,13 @@ async fn update_member(
     let member = db::users::find(&state.pool, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    match service::change_assignment(&state.pool, admin.id, &member, &form).await? {
+    match service::change_assignment(&state.pool, admin.id, &member, &form).await {
         Ok(()) => Ok(redirect_with_flash(
             &format!("/team/{id}"),
             FlashKind::Success,
             &format!("Saved {}.", member.name),
         )),
-        Err(errors) => {
+        Err(ServiceError::Invalid(errors)) => {
             member_page(
                 &state,
                 ctx,
@@ -232,6 +234,7 @@ async fn update_member(
             )
             .await
         }
+        Err(e) => Err(e.into()),
     }
 }
 

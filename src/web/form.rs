@@ -8,6 +8,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AppError;
+use crate::domain::fields::is_unstorable;
 use crate::state::AppState;
 
 /// Refuses, before any handler sees it, a query string or URL-encoded form whose values hold
@@ -46,11 +47,6 @@ pub fn is_urlencoded_form(headers: &axum::http::HeaderMap) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
-}
-
-/// Whether `c` is a control character a form may not carry.
-pub fn is_unstorable(c: char) -> bool {
-    c.is_control() && !matches!(c, '\t' | '\n' | '\r') && (c as u32) < 0x80
 }
 
 fn first_unstorable(encoded: &[u8]) -> Option<AppError> {

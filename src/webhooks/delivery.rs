@@ -253,8 +253,8 @@ async fn deliver_endpoint(state: &AppState, endpoint: &Claimed) -> Result<u64> {
                 )
                 .await?;
                 tracing::warn!(
-                    endpoint = endpoint.endpoint_id,
-                    message = message.message_id,
+                    endpoint = endpoint.endpoint_id.0,
+                    message = message.message_id.0,
                     attempt = message.attempts + 1,
                     retry_in_secs = pause.as_secs_f64(),
                     %error,
@@ -267,7 +267,7 @@ async fn deliver_endpoint(state: &AppState, endpoint: &Claimed) -> Result<u64> {
                     if db::webhooks::disable(&state.pool, endpoint.endpoint_id, &reason).await? {
                         metrics.disabled.fetch_add(1, Ordering::Relaxed);
                         tracing::error!(
-                            endpoint = endpoint.endpoint_id,
+                            endpoint = endpoint.endpoint_id.0,
                             "webhook endpoint disabled"
                         );
                     }

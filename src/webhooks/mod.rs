@@ -19,9 +19,10 @@ use axum::{Form, Router};
 use crate::db;
 use crate::db::webhooks::{Delivery, Endpoint};
 use crate::domain::fields::FieldErrors;
+use crate::domain::webhooks::EndpointId;
 use crate::state::AppState;
 use crate::web::auth::Admin;
-use crate::web::{AppError, AppResult, FlashKind, PageContext, redirect_with_flash, render};
+use crate::web::{AppResult, FlashKind, PageContext, redirect_with_flash, render};
 
 /// The admin's webhook routes; anyone else gets 404.
 pub fn router() -> Router<AppState> {
@@ -159,11 +160,9 @@ async fn create_endpoint(
 async fn delete_endpoint(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<EndpointId>,
 ) -> AppResult<Response> {
-    if !change(&state.pool, &admin, id, Change::Delete).await? {
-        return Err(AppError::NotFound);
-    }
+    change(&state.pool, &admin, id, Change::Delete).await?;
     Ok(redirect_with_flash(
         "/webhooks",
         FlashKind::Success,
@@ -174,11 +173,9 @@ async fn delete_endpoint(
 async fn enable_endpoint(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<EndpointId>,
 ) -> AppResult<Response> {
-    if !change(&state.pool, &admin, id, Change::Enable).await? {
-        return Err(AppError::NotFound);
-    }
+    change(&state.pool, &admin, id, Change::Enable).await?;
     Ok(redirect_with_flash(
         "/webhooks",
         FlashKind::Success,

@@ -8,9 +8,10 @@ use sqlx::PgPool;
 
 use super::delivery;
 use crate::db;
-use crate::domain::fields::FieldErrors;
+use crate::domain::error::{ServiceError, ServiceResult};
+use crate::domain::fields::{FieldErrors, is_unstorable};
 use crate::domain::users::User;
-use crate::web::form::is_unstorable;
+use crate::domain::webhooks::EndpointId;
 
 /// Every event an endpoint can subscribe to, with what it means.
 pub const EVENT_TYPES: [(&str, &str); 5] = [
@@ -107,7 +108,7 @@ impl NewEndpoint {
 /// A registered endpoint and its signing secret, shown this once.
 #[derive(Debug, Clone)]
 pub struct Created {
-    pub endpoint_id: i64,
+    pub endpoint_id: EndpointId,
     pub secret: String,
 }
 
@@ -120,7 +121,7 @@ fn new_secret() -> String {
 
 /// Registers an endpoint, with an audit row; the secret is returned once and kept only to sign.
 #[tracing::instrument(skip_all)]
-pub async fn create(pool: &PgPool, admin: &User, new: &NewEndpoint) -> sqlx::Result<Created> {
+pub async fn create(pool: &PgPool, admin: &User, new: &NewEndpoint) -> ServiceResult<Created> {
     let secret = new_secret();
     let mut tx = pool.begin().await?;
     let endpoint_id = db::webhooks::insert(
@@ -136,7 +137,7 @@ pub async fn create(pool: &PgPool, admin: &User, new: &NewEndpoint) -> sqlx::Res
         &mut *tx,
         Some(admin.id),
         "webhook_endpoint",
-        endpoint_id,
+        endpoint_id.0,
         "create",
         json!({ "url": new.url, "event_types": new.event_types }),
     )
@@ -157,27 +158,32 @@ pub enum Change {
     Enable,
 }
 
-/// Makes the change `what` to endpoint `id` with an audit row, in one transaction; false when there
-/// is no such endpoint (or, to enable, no such disabled one).
+/// Makes the change `what` to endpoint `id` with an audit row, in one transaction. Not found
+/// when there is no such endpoint (or, to enable, no such disabled one).
 #[tracing::instrument(skip_all)]
-pub async fn change(pool: &PgPool, admin: &User, id: i64, what: Change) -> sqlx::Result<bool> {
+pub async fn change(
+    pool: &PgPool,
+    admin: &User,
+    id: EndpointId,
+    what: Change,
+) -> ServiceResult<()> {
     let mut tx = pool.begin().await?;
     let (changed, action) = match what {
         Change::Delete => (db::webhooks::delete(&mut *tx, id).await?, "delete"),
         Change::Enable => (db::webhooks::enable(&mut *tx, id).await?, "enable"),
     };
     if !changed {
-        return Ok(false);
+        return Err(ServiceError::NotFound);
     }
     db::audit::record(
         &mut *tx,
         Some(admin.id),
         "webhook_endpoint",
-        id,
+        id.0,
         action,
         json!({}),
     )
     .await?;
     tx.commit().await?;
-    Ok(true)
+    Ok(())
 }

@@ -11,13 +11,13 @@ use serde::Deserialize;
 use time::{Date, Duration};
 use uuid::Uuid;
 
-use crate::asks::service::{AskForm, FOLLOW_UP_AFTER_DAYS, NotLogged};
+use crate::asks::service::{AskForm, FOLLOW_UP_AFTER_DAYS, NotLogged, Outcome};
 use crate::db;
 use crate::db::asks::{Ask, Introduction};
 use crate::db::coaching::Note;
 use crate::db::contacts::Choice;
 use crate::domain::asks::AskId;
-use crate::domain::asks::CHANNELS;
+use crate::domain::asks::Channel;
 use crate::domain::contacts::ContactId;
 use crate::domain::users::User;
 use crate::followups::{Groups, groups_for};
@@ -48,7 +48,6 @@ struct WeekPage {
     asks_this_week: i64,
     introductions: Vec<Introduction>,
     coaching: Option<Note>,
-    channels: [(&'static str, &'static str); 7],
     /// The ask just logged from this page, confirmed above an empty form for the next one.
     logged: Option<Ask>,
 }
@@ -127,8 +126,8 @@ async fn create_ask(
     let today = db::users::today_in(&state.pool, &user.time_zone).await?;
     match crate::asks::service::log_ask(&state.pool, &user, &form, today).await? {
         // Back to an empty form, under a line naming the ask: reps often log several in a row.
-        Ok(id) => Ok(Redirect::to(&format!("/?logged={id}")).into_response()),
-        Err(not_logged) => {
+        Outcome::Logged(id) => Ok(Redirect::to(&format!("/?logged={id}")).into_response()),
+        Outcome::NotLogged(not_logged) => {
             let status = if not_logged.connector_load.is_some() {
                 StatusCode::OK
             } else {
@@ -170,7 +169,7 @@ async fn week_page_with(
         form.follow_up_on = (today + Duration::days(FOLLOW_UP_AFTER_DAYS)).to_string();
     }
     if form.channel.is_empty() {
-        form.channel = "in_person".into();
+        form.channel = Channel::default().as_str().to_string();
     }
     let monday = crate::domain::dates::week_start(today);
     let asks_this_week =
@@ -189,7 +188,6 @@ async fn week_page_with(
         asks_this_week,
         introductions,
         coaching,
-        channels: CHANNELS,
         logged: None,
     };
     Ok(page)

@@ -997,8 +997,9 @@ async fn the_stage_sets_in_sql_are_the_ones_in_rust() {
 /// Rust side knows, and no more.
 #[tokio::test]
 async fn the_kinds_the_database_accepts_are_the_ones_in_rust() {
-    use warmline::domain::asks::{EventKind, Stage};
+    use warmline::domain::asks::{Channel, EventKind, Stage};
     use warmline::domain::followups::FollowUpKind;
+    use warmline::domain::notifications::NotificationKind;
     let app = TestApp::spawn().await;
     // The quoted values of a column's check constraint.
     let accepted = |table: &'static str, column: &'static str| {
@@ -1040,6 +1041,14 @@ async fn the_kinds_the_database_accepts_are_the_ones_in_rust() {
     assert_eq!(
         accepted("referral_asks", "stage").await,
         sorted(Stage::ALL.map(Stage::as_str).to_vec())
+    );
+    assert_eq!(
+        accepted("referral_asks", "channel").await,
+        sorted(Channel::ALL.map(Channel::as_str).to_vec())
+    );
+    assert_eq!(
+        accepted("notifications", "kind").await,
+        sorted(NotificationKind::ALL.map(NotificationKind::as_str).to_vec())
     );
 }
 

@@ -198,8 +198,7 @@ impl TestApp {
         };
         service::add_user(&self.pool, None, &input)
             .await
-            .expect("no database error")
-            .unwrap_or_else(|errors| panic!("invalid test user: {errors:?}"))
+            .unwrap_or_else(|e| panic!("test user not added: {e:?}"))
     }
 
     /// Adds a user living in time zone `zone` and returns their id.
