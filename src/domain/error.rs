@@ -19,11 +19,11 @@ pub enum ServiceError {
     /// The change is well-formed but refused; the message says why and is safe to show.
     #[error("{0}")]
     Refused(String),
-    /// The database failed.
-    #[error("database error: {0}")]
+    /// The database failed (the cause is the error's source, so `{:#}` prints it).
+    #[error("database error")]
     Database(#[from] sqlx::Error),
-    /// Anything else that failed on our side.
-    #[error("internal error: {0:#}")]
+    /// Anything else that failed on our side (the cause is the error's source).
+    #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
 

@@ -158,6 +158,31 @@ async fn user_add_reads_the_password_from_stdin_and_token_create_prints_a_workin
         audited, 3,
         "the CLI's user and token creations are audited, with no actor"
     );
+
+    // A database failure reaches the command line with the command's context over its cause.
+    sqlx::query("alter table api_tokens add constraint no_more_tokens check (false) not valid")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (ok, stdout, stderr) = warmline(
+        &url,
+        &[
+            "token",
+            "create",
+            "--email",
+            "rob@example.com",
+            "--name",
+            "second",
+        ],
+        "",
+    )
+    .await;
+    assert!(!ok && stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("error: the token was not created: database error: ")
+            && stderr.contains("no_more_tokens"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
