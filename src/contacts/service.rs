@@ -266,7 +266,7 @@ pub async fn merge(
         )));
     }
     if kept.archived_at.is_some() || dropped.archived_at.is_some() {
-        return Err(ServiceError::Refused(
+        return Err(ServiceError::Conflict(
             "Restore an archived contact before merging it.".into(),
         ));
     }

@@ -31,6 +31,10 @@ pub enum AppError {
     /// The request is well-formed but refused; the message says why and is safe to show.
     #[error("{0}")]
     Unprocessable(String),
+    /// The request collides with the record's current state; the message says how and is safe
+    /// to show.
+    #[error("{0}")]
+    Conflict(String),
     /// The caller is not allowed to do this.
     #[error("forbidden")]
     Forbidden,
@@ -125,9 +129,8 @@ impl From<ServiceError> for AppError {
                     .join(" "),
             ),
             ServiceError::NotFound => Self::NotFound,
-            ServiceError::Conflict(message) | ServiceError::Refused(message) => {
-                Self::Unprocessable(message)
-            }
+            ServiceError::Conflict(message) => Self::Conflict(message),
+            ServiceError::Refused(message) => Self::Unprocessable(message),
             ServiceError::Database(error) => Self::Database(error),
             ServiceError::Internal(error) => Self::Internal(error),
         }
@@ -153,6 +156,7 @@ impl IntoResponse for AppError {
             Self::Unprocessable(message) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, Some(message.clone()))
             }
+            Self::Conflict(message) => (StatusCode::CONFLICT, Some(message.clone())),
             Self::Forbidden => (StatusCode::FORBIDDEN, None),
             Self::TooLarge(message) => (StatusCode::PAYLOAD_TOO_LARGE, Some(message.clone())),
             Self::CsrfRejected => (

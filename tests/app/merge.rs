@@ -269,13 +269,14 @@ async fn merging_moves_asks_follow_ups_and_relationships_and_keeps_the_figures_r
         app.count("select count(*) from referral_asks").await
     );
 
-    // A merged contact cannot be merged again, nor one into itself.
+    // A merged contact (archived now) cannot be merged again: a conflict with its state. Nor
+    // can one merge into itself.
     app.post_form(
         &format!("/contacts/{a}/merge"),
         &[("other_id", &b.to_string())],
     )
     .await
-    .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    .assert_status(StatusCode::CONFLICT);
     app.post_form(
         &format!("/contacts/{a}/merge"),
         &[("other_id", &a.to_string())],
@@ -320,6 +321,46 @@ async fn contacts_of_two_people_do_not_merge() {
     .assert_status(StatusCode::NOT_FOUND);
     assert_eq!(
         app.count("select count(*) from contacts where archived_at is not null")
+            .await,
+        0
+    );
+}
+
+/// An archived contact does not merge until it is restored: the answer is a conflict with the
+/// record's state (409, saying what to do), and both contacts stay as they were.
+#[tokio::test]
+async fn an_archived_contact_does_not_merge_until_restored() {
+    let app = TestApp::spawn().await;
+    app.login_as_new("rita@example.com", "rep", None).await;
+    let a = add_contact(
+        &app,
+        &[("name", "Ines Roth"), ("kind", "client"), ("strength", "3")],
+    )
+    .await;
+    let b = add_contact(
+        &app,
+        &[("name", "Ines Roth"), ("kind", "client"), ("strength", "2")],
+    )
+    .await;
+    app.get(&format!("/contacts/{b}")).await;
+    app.post_form(&format!("/contacts/{b}/archive"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    app.get(&format!("/contacts/{a}")).await;
+    app.post_form(
+        &format!("/contacts/{a}/merge"),
+        &[("other_id", &b.to_string())],
+    )
+    .await
+    .assert_status(StatusCode::CONFLICT)
+    .assert_contains("Restore an archived contact before merging it.");
+    assert_eq!(
+        app.count("select count(*) from contacts where name = 'Ines Roth'")
+            .await,
+        2
+    );
+    assert_eq!(
+        app.count("select count(*) from audit_log where action = 'merge'")
             .await,
         0
     );
