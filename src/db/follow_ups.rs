@@ -13,7 +13,7 @@ use crate::domain::users::UserId;
 pub struct FollowUp {
     pub follow_up_id: FollowUpId,
     pub owner_id: UserId,
-    pub kind: String,
+    pub kind: FollowUpKind,
     pub title: String,
     pub ask_id: Option<AskId>,
     pub contact_id: Option<ContactId>,
@@ -42,7 +42,7 @@ pub async fn insert(db: impl PgExecutor<'_>, new: &NewFollowUp<'_>) -> sqlx::Res
         r#"insert into follow_ups (owner_id, kind, title, ask_id, contact_id, due_on, created_by)
            values ($1, $2, $3, $4, $5, $6, $7) returning follow_up_id as "follow_up_id: FollowUpId""#,
         new.owner as UserId,
-        new.kind.as_str(),
+        new.kind as FollowUpKind,
         new.title,
         new.ask as Option<AskId>,
         new.contact as Option<ContactId>,
@@ -58,7 +58,7 @@ pub async fn insert(db: impl PgExecutor<'_>, new: &NewFollowUp<'_>) -> sqlx::Res
 pub async fn open_for(db: impl PgExecutor<'_>, owner: UserId) -> sqlx::Result<Vec<FollowUp>> {
     sqlx::query_as!(
         FollowUp,
-        r#"select f.follow_up_id as "follow_up_id: FollowUpId", f.owner_id as "owner_id: UserId", f.kind, f.title,
+        r#"select f.follow_up_id as "follow_up_id: FollowUpId", f.owner_id as "owner_id: UserId", f.kind as "kind: FollowUpKind", f.title,
                   f.ask_id as "ask_id: AskId", f.contact_id as "contact_id: ContactId",
                   c.name as "contact_name?", f.due_on, f.done_at, f.overdue_since
            from follow_ups f left join contacts c on c.contact_id = f.contact_id
@@ -79,7 +79,7 @@ pub async fn recently_done(
 ) -> sqlx::Result<Vec<FollowUp>> {
     sqlx::query_as!(
         FollowUp,
-        r#"select f.follow_up_id as "follow_up_id: FollowUpId", f.owner_id as "owner_id: UserId", f.kind, f.title,
+        r#"select f.follow_up_id as "follow_up_id: FollowUpId", f.owner_id as "owner_id: UserId", f.kind as "kind: FollowUpKind", f.title,
                   f.ask_id as "ask_id: AskId", f.contact_id as "contact_id: ContactId",
                   c.name as "contact_name?", f.due_on, f.done_at, f.overdue_since
            from follow_ups f left join contacts c on c.contact_id = f.contact_id
@@ -97,7 +97,7 @@ pub async fn recently_done(
 pub async fn of_ask(db: impl PgExecutor<'_>, ask: AskId) -> sqlx::Result<Vec<FollowUp>> {
     sqlx::query_as!(
         FollowUp,
-        r#"select f.follow_up_id as "follow_up_id: FollowUpId", f.owner_id as "owner_id: UserId", f.kind, f.title,
+        r#"select f.follow_up_id as "follow_up_id: FollowUpId", f.owner_id as "owner_id: UserId", f.kind as "kind: FollowUpKind", f.title,
                   f.ask_id as "ask_id: AskId", f.contact_id as "contact_id: ContactId",
                   c.name as "contact_name?", f.due_on, f.done_at, f.overdue_since
            from follow_ups f left join contacts c on c.contact_id = f.contact_id
@@ -209,7 +209,7 @@ pub async fn find_own(
 ) -> sqlx::Result<Option<FollowUp>> {
     sqlx::query_as!(
         FollowUp,
-        r#"select f.follow_up_id as "follow_up_id: FollowUpId", f.owner_id as "owner_id: UserId", f.kind, f.title,
+        r#"select f.follow_up_id as "follow_up_id: FollowUpId", f.owner_id as "owner_id: UserId", f.kind as "kind: FollowUpKind", f.title,
                   f.ask_id as "ask_id: AskId", f.contact_id as "contact_id: ContactId",
                   c.name as "contact_name?", f.due_on, f.done_at, f.overdue_since
            from follow_ups f left join contacts c on c.contact_id = f.contact_id

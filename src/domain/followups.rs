@@ -11,7 +11,11 @@ record_id! {
 }
 
 /// The kind of a follow-up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, sqlx::Type,
+)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum FollowUpKind {
     /// Chase the source a week after asking.
     AskFollowUp,
