@@ -10,12 +10,10 @@ use serde::Deserialize;
 use time::{Date, Duration};
 
 use crate::db;
-use crate::db::follow_ups::{FollowUp, NewFollowUp};
-use crate::domain::asks::AskId;
-use crate::domain::contacts::ContactId;
-use crate::domain::dates::parse_date;
+use crate::db::follow_ups::FollowUp;
+use crate::domain::error::ServiceError;
 use crate::domain::fields::FieldErrors;
-use crate::domain::followups::{FollowUpId, FollowUpKind};
+use crate::domain::followups::FollowUpId;
 use crate::domain::users::User;
 use crate::state::AppState;
 use crate::web::auth::CurrentUser;
@@ -24,8 +22,6 @@ use crate::web::{
 };
 
 pub mod service;
-
-use crate::domain::followups::{Postpone, parse_due, postponed_date};
 
 /// The follow-up routes.
 pub fn router() -> Router<AppState> {
@@ -149,67 +145,32 @@ async fn create_follow_up(
     ctx: PageContext,
     Form(form): Form<NewForm>,
 ) -> AppResult<Response> {
-    let today = db::users::today_in(&state.pool, &user.time_zone).await?;
-    let mut errors = FieldErrors::default();
-    let title = form.title.trim();
-    match title.chars().count() {
-        0 => errors.add("title", "What do you owe? e.g. “Send Dana the case study”."),
-        1..=300 => {}
-        _ => errors.add("title", "Keep it under 300 characters."),
-    }
-    let due_on = errors.check("due_on", parse_due(&form.due_on, today));
-    let kind = match FollowUpKind::parse(&form.kind) {
-        None if form.kind.is_empty() => FollowUpKind::Promise,
-        Some(kind @ (FollowUpKind::Promise | FollowUpKind::Other)) => kind,
-        _ => {
-            errors.add("kind", "Choose promise or other.");
-            FollowUpKind::Other
+    let input = service::HandInput {
+        title: &form.title,
+        due_on: &form.due_on,
+        kind: &form.kind,
+        ask_id: &form.ask_id,
+        contact_id: &form.contact_id,
+    };
+    match service::create_by_hand(&state.pool, &user, &input).await {
+        Ok(_) => Ok(redirect_with_flash(
+            local_path(&form.return_to, "/follow-ups"),
+            FlashKind::Success,
+            "Added to what you owe.",
+        )),
+        Err(ServiceError::Invalid(errors)) => {
+            page(
+                &state,
+                ctx,
+                &user,
+                form,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
-    };
-    let ask = match form.ask_id.trim().parse::<i64>() {
-        Ok(id) => Some(
-            db::asks::find_visible(&state.pool, user.id, AskId(id))
-                .await?
-                .filter(|a| a.rep_id == user.id)
-                .ok_or(AppError::NotFound)?,
-        ),
-        Err(_) => None,
-    };
-    let contact = match form.contact_id.trim().parse::<i64>() {
-        Ok(id) => Some(
-            db::contacts::own_choice(&state.pool, user.id, ContactId(id))
-                .await?
-                .ok_or(AppError::NotFound)?
-                .contact_id,
-        ),
-        Err(_) => None,
-    };
-    let Some(due_on) = due_on.filter(|_| errors.is_empty()) else {
-        return page(
-            &state,
-            ctx,
-            &user,
-            form,
-            errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    };
-    let new = NewFollowUp {
-        owner: user.id,
-        kind,
-        title,
-        ask: ask.as_ref().map(|a| a.ask_id),
-        contact: contact.or(ask.as_ref().map(|a| a.source_contact_id)),
-        due_on,
-        created_by: Some(user.id),
-    };
-    service::add_one(&state.pool, Some(user.id), &new).await?;
-    Ok(redirect_with_flash(
-        local_path(&form.return_to, "/follow-ups"),
-        FlashKind::Success,
-        "Added to what you owe.",
-    ))
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Where a one-click action returns to.
@@ -228,10 +189,7 @@ async fn complete_follow_up(
     Path(id): Path<FollowUpId>,
     Form(form): Form<ActionForm>,
 ) -> AppResult<Response> {
-    let follow_up = db::follow_ups::find_own(&state.pool, user.id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    service::complete_one(&state.pool, user.id, id).await?;
+    let follow_up = service::mark_done(&state.pool, &user, id).await?;
     Ok(redirect_with_flash(
         local_path(&form.return_to, "/follow-ups"),
         FlashKind::Success,
@@ -305,42 +263,37 @@ async fn postpone_follow_up(
     Path(id): Path<FollowUpId>,
     Form(form): Form<ActionForm>,
 ) -> AppResult<Response> {
-    let follow_up = db::follow_ups::find_own(&state.pool, user.id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let back = local_path(&form.return_to, "/follow-ups");
-    let today = db::users::today_in(&state.pool, &user.time_zone).await?;
-    let by = match form.by.as_str() {
-        "day" => Ok(Postpone::Day),
-        "week" => Ok(Postpone::Week),
-        _ => parse_date(&form.to).map(Postpone::To),
-    };
-    let due_on = match by.and_then(|by| postponed_date(follow_up.due_on, by, today)) {
-        Ok(date) => date,
-        Err(why) => {
-            ctx.flash = Some(Flash {
-                kind: FlashKind::Error,
-                message: format!("“{}” was not moved: {why}", follow_up.title),
-            });
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return page(
-                &state,
-                ctx,
-                &user,
-                NewForm::default(),
-                FieldErrors::default(),
-                status,
-            )
-            .await;
-        }
-    };
-    if !service::postpone_one(&state.pool, user.id, id, follow_up.due_on, due_on).await? {
-        return Ok(redirect_with_flash(
-            back,
-            FlashKind::Info,
-            "That one is already done.",
-        ));
-    }
+    let (follow_up, due_on) =
+        match service::postpone_by(&state.pool, &user, id, &form.by, &form.to).await {
+            Ok(moved) => moved,
+            Err(ServiceError::Invalid(errors)) => {
+                let title = db::follow_ups::find_own(&state.pool, user.id, id)
+                    .await?
+                    .map(|f| f.title)
+                    .unwrap_or_default();
+                ctx.flash = Some(Flash {
+                    kind: FlashKind::Error,
+                    message: format!(
+                        "“{title}” was not moved: {}",
+                        errors.get("to").unwrap_or("")
+                    ),
+                });
+                return page(
+                    &state,
+                    ctx,
+                    &user,
+                    NewForm::default(),
+                    FieldErrors::default(),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            }
+            Err(ServiceError::Conflict(message)) => {
+                return Ok(redirect_with_flash(back, FlashKind::Info, &message));
+            }
+            Err(e) => return Err(e.into()),
+        };
     Ok(redirect_with_flash(
         back,
         FlashKind::Success,

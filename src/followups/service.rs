@@ -16,9 +16,15 @@ use sqlx::{PgConnection, PgPool};
 use time::Date;
 
 use crate::db;
-use crate::db::follow_ups::NewFollowUp;
+use crate::db::follow_ups::{FollowUp, NewFollowUp};
 use crate::domain::asks::AskId;
+use crate::domain::contacts::ContactId;
+use crate::domain::dates::parse_date;
+use crate::domain::error::{ServiceError, ServiceResult};
+use crate::domain::fields::FieldErrors;
 use crate::domain::followups::{FollowUpId, FollowUpKind};
+use crate::domain::followups::{Postpone, parse_due, postponed_date};
+use crate::domain::users::User;
 use crate::domain::users::UserId;
 
 /// The longest title a follow-up keeps.
@@ -151,6 +157,118 @@ pub async fn postpone_one(
     let moved = postpone(&mut tx, owner, id, from, to).await?;
     tx.commit().await?;
     Ok(moved)
+}
+
+/// A follow-up typed by hand (on the follow-ups page or sent to the API): every field as text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HandInput<'a> {
+    pub title: &'a str,
+    pub due_on: &'a str,
+    /// `promise` (the default) or `other`.
+    pub kind: &'a str,
+    /// One of the user's asks, or empty.
+    pub ask_id: &'a str,
+    /// One of the user's contacts, or empty (then the ask's source, if an ask is given).
+    pub contact_id: &'a str,
+}
+
+/// Creates a follow-up by hand: a promise ("send the case study by Friday") or anything else
+/// the user owes, optionally tied to one of their asks or contacts. Another user's ask or
+/// contact is not found.
+#[tracing::instrument(skip_all)]
+pub async fn create_by_hand(
+    pool: &PgPool,
+    user: &User,
+    input: &HandInput<'_>,
+) -> ServiceResult<FollowUpId> {
+    let today = db::users::today_in(pool, &user.time_zone).await?;
+    let mut errors = FieldErrors::default();
+    let title = input.title.trim();
+    match title.chars().count() {
+        0 => errors.add("title", "What do you owe? e.g. “Send Dana the case study”."),
+        1..=TITLE_MAX_CHARS => {}
+        _ => errors.add("title", "Keep it under 300 characters."),
+    }
+    let due_on = errors.check("due_on", parse_due(input.due_on, today));
+    let kind = match FollowUpKind::parse(input.kind.trim()) {
+        None if input.kind.trim().is_empty() => FollowUpKind::Promise,
+        Some(kind @ (FollowUpKind::Promise | FollowUpKind::Other)) => kind,
+        _ => {
+            errors.add("kind", "Choose promise or other.");
+            FollowUpKind::Other
+        }
+    };
+    // An id that is not a number is no id (a page sends an empty field).
+    let ask = match input.ask_id.trim().parse() {
+        Err(_) => None,
+        Ok(id) => Some(
+            db::asks::find_visible(pool, user.id, AskId(id))
+                .await?
+                .filter(|a| a.rep_id == user.id)
+                .ok_or(ServiceError::NotFound)?,
+        ),
+    };
+    let contact = match input.contact_id.trim().parse() {
+        Err(_) => None,
+        Ok(id) => Some(
+            db::contacts::own_choice(pool, user.id, ContactId(id))
+                .await?
+                .ok_or(ServiceError::NotFound)?
+                .contact_id,
+        ),
+    };
+    let Some(due_on) = due_on.filter(|_| errors.is_empty()) else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    let new = NewFollowUp {
+        owner: user.id,
+        kind,
+        title,
+        ask: ask.as_ref().map(|a| a.ask_id),
+        contact: contact.or(ask.as_ref().map(|a| a.source_contact_id)),
+        due_on,
+        created_by: Some(user.id),
+    };
+    Ok(add_one(pool, Some(user.id), &new).await?)
+}
+
+/// Marks one of the user's follow-ups done (again is fine) and returns it as it was.
+#[tracing::instrument(skip_all)]
+pub async fn mark_done(pool: &PgPool, user: &User, id: FollowUpId) -> ServiceResult<FollowUp> {
+    let follow_up = db::follow_ups::find_own(pool, user.id, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    complete_one(pool, user.id, id).await?;
+    Ok(follow_up)
+}
+
+/// Postpones one of the user's open follow-ups by a day (`by` = `day`), a week (`week`) or to
+/// the date `to`, and returns it with the date it moved to. A refused date is invalid (field
+/// `to`, the reason as its message); one already done is a conflict.
+#[tracing::instrument(skip_all)]
+pub async fn postpone_by(
+    pool: &PgPool,
+    user: &User,
+    id: FollowUpId,
+    by: &str,
+    to: &str,
+) -> ServiceResult<(FollowUp, Date)> {
+    let follow_up = db::follow_ups::find_own(pool, user.id, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let today = db::users::today_in(pool, &user.time_zone).await?;
+    let by = match by.trim() {
+        "day" => Ok(Postpone::Day),
+        "week" => Ok(Postpone::Week),
+        _ => parse_date(to).map(Postpone::To),
+    };
+    let due_on = by
+        .and_then(|by| postponed_date(follow_up.due_on, by, today))
+        .map_err(|why| ServiceError::field("to", why))?;
+    if !postpone_one(pool, user.id, id, follow_up.due_on, due_on).await? {
+        return Err(ServiceError::Conflict("That one is already done.".into()));
+    }
+    Ok((follow_up, due_on))
 }
 
 /// `text` trimmed, and cut to `max` characters with an ellipsis when longer.
