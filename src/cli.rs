@@ -9,6 +9,7 @@ use crate::accounts::service::{self, NewUserInput};
 use crate::config::{Config, DEFAULT_BIND, parse_bind};
 use crate::db::{self, Database, Role};
 use crate::domain::error::ServiceError;
+use crate::domain::users::TokenAccess;
 
 /// Warmline: a referral-selling CRM server.
 #[derive(Debug, Parser)]
@@ -125,6 +126,9 @@ enum TokenCommand {
         /// What the token is for.
         #[arg(long)]
         name: String,
+        /// Let the token only read (every GET), not change anything.
+        #[arg(long)]
+        read_only: bool,
     },
 }
 
@@ -307,7 +311,16 @@ async fn run_user(db: &Database, command: UserCommand) -> Result<()> {
 }
 
 async fn run_token(db: &Database, command: TokenCommand) -> Result<()> {
-    let TokenCommand::Create { email, name } = command;
+    let TokenCommand::Create {
+        email,
+        name,
+        read_only,
+    } = command;
+    let access = if read_only {
+        TokenAccess::ReadOnly
+    } else {
+        TokenAccess::ReadWrite
+    };
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         bail!("--name must be 1 to 100 characters");
@@ -315,7 +328,7 @@ async fn run_token(db: &Database, command: TokenCommand) -> Result<()> {
     let user = db::users::id_by_email(&db.pool, &email)
         .await?
         .ok_or_else(|| anyhow!("no user has the e-mail address {email}"))?;
-    let token = service::issue_token(&db.pool, None, user, name)
+    let token = service::issue_token(&db.pool, None, user, name, access)
         .await
         .map_err(|e| refused(e, "the token was not created"))?;
     println!("{token}");

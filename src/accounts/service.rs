@@ -14,7 +14,8 @@ use crate::db::users::NewUser;
 use crate::domain::error::{ServiceError, ServiceResult};
 use crate::domain::fields::FieldErrors;
 use crate::domain::users::{
-    Email, Role, TokenId, User, UserId, check_password, parse_name, parse_weekly_target,
+    Email, Role, TokenAccess, TokenId, User, UserId, check_password, parse_name,
+    parse_weekly_target,
 };
 
 /// A new user as typed into a form or given on the command line.
@@ -211,7 +212,7 @@ pub async fn change_password(
     Ok(epoch)
 }
 
-/// Creates a token for `user` and returns it in full; it cannot be shown again.
+/// Creates a token for `user` with `access` and returns it in full; it cannot be shown again.
 /// `actor` is who asked: the user on the settings page, `None` on the command line.
 #[tracing::instrument(skip_all)]
 pub async fn issue_token(
@@ -219,18 +220,20 @@ pub async fn issue_token(
     actor: Option<UserId>,
     user: UserId,
     name: &str,
+    access: TokenAccess,
 ) -> ServiceResult<String> {
     let token = format!("wl_{}", random_token());
     let prefix: String = token.chars().take(10).collect();
     let mut tx = pool.begin().await?;
-    let id = db::tokens::insert(&mut *tx, user, name, &hash_token(&token), &prefix).await?;
+    let hash = hash_token(&token);
+    let id = db::tokens::insert(&mut *tx, user, name, &hash, &prefix, access).await?;
     db::audit::record(
         &mut *tx,
         actor,
         "api_token",
         id.0,
         "create",
-        json!({ "name": name, "user_id": user }),
+        json!({ "name": name, "user_id": user, "scopes": access.scopes() }),
     )
     .await?;
     tx.commit().await?;

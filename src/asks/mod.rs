@@ -50,7 +50,7 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    fn filter(&self) -> AskFilter {
+    pub fn filter(&self) -> AskFilter {
         AskFilter {
             stage: Stage::parse(&self.stage),
             reached: Stage::parse(&self.reached),

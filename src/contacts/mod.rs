@@ -68,7 +68,7 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    fn filter(&self) -> ContactFilter {
+    pub fn filter(&self) -> ContactFilter {
         let present = |s: &str| !s.trim().is_empty();
         ContactFilter {
             query: present(&self.q).then(|| self.q.trim().to_string()),
@@ -289,22 +289,7 @@ async fn edit_contact(
     Path(id): Path<ContactId>,
 ) -> AppResult<Response> {
     let c = service::owned(&state.pool, &user, id).await?;
-    let opt = |v: Option<String>| v.unwrap_or_default();
-    let form = ContactInput {
-        name: c.name,
-        email: opt(c.email),
-        phone: opt(c.phone),
-        company: opt(c.company),
-        title: opt(c.title),
-        linkedin_url: opt(c.linkedin_url),
-        kind: c.kind.as_str().into(),
-        strength: c.strength.to_string(),
-        touch_cadence_days: c
-            .touch_cadence_days
-            .map(|d| d.to_string())
-            .unwrap_or_default(),
-        notes: c.notes,
-    };
+    let form = c.as_input();
     render(
         StatusCode::OK,
         &ContactFormPage {

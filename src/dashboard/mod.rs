@@ -125,7 +125,8 @@ impl Filters {
     }
 }
 
-async fn scope_for(state: &AppState, viewer: &User, filters: &Filters) -> AppResult<Scope> {
+/// What a viewer's dashboard with these filters covers; a rep the viewer may not see is not found.
+pub async fn scope_for(state: &AppState, viewer: &User, filters: &Filters) -> AppResult<Scope> {
     let today = db::users::today_in(&state.pool, &viewer.time_zone).await?;
     let (from, to) = filters.range(today);
     let rep = filters.rep();

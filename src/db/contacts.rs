@@ -4,7 +4,7 @@
 use sqlx::{FromRow, PgExecutor, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 
-use crate::domain::contacts::{ContactFields, ContactId, ImportId, Kind};
+use crate::domain::contacts::{ContactFields, ContactId, ContactInput, ImportId, Kind};
 use crate::domain::users::UserId;
 
 /// The unique indexes that keep one contact per e-mail and per LinkedIn URL in a network.
@@ -33,6 +33,28 @@ pub struct Contact {
     pub notes: String,
     pub archived_at: Option<OffsetDateTime>,
     pub touch_due: bool,
+}
+
+impl Contact {
+    /// The contact's fields as a form shows them, to edit.
+    pub fn as_input(&self) -> ContactInput {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        ContactInput {
+            name: self.name.clone(),
+            email: text(&self.email),
+            phone: text(&self.phone),
+            company: text(&self.company),
+            title: text(&self.title),
+            linkedin_url: text(&self.linkedin_url),
+            kind: self.kind.as_str().into(),
+            strength: self.strength.to_string(),
+            touch_cadence_days: self
+                .touch_cadence_days
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            notes: self.notes.clone(),
+        }
+    }
 }
 
 const CONTACT_COLUMNS: &str = "c.contact_id, c.owner_id, u.name as owner_name, c.name, c.email, \

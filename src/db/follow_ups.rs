@@ -70,6 +70,62 @@ pub async fn open_for(db: impl PgExecutor<'_>, owner: UserId) -> sqlx::Result<Ve
     .await
 }
 
+/// Which of an owner's follow-ups a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Not done yet (overdue ones included).
+    Open,
+    /// Not done, and past due as of the latest sweep.
+    Overdue,
+    /// Done.
+    Done,
+}
+
+impl Status {
+    /// Parses `open`, `overdue` or `done`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim() {
+            "open" => Some(Self::Open),
+            "overdue" => Some(Self::Overdue),
+            "done" => Some(Self::Done),
+            _ => None,
+        }
+    }
+}
+
+/// A page of an owner's follow-ups of one status, by due date (then id), after `after`.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn page_for(
+    db: impl PgExecutor<'_>,
+    owner: UserId,
+    status: Status,
+    after: Option<(Date, FollowUpId)>,
+    limit: i64,
+) -> sqlx::Result<Vec<FollowUp>> {
+    let (after_due, after_id) = after.unzip();
+    sqlx::query_as!(
+        FollowUp,
+        r#"select f.follow_up_id as "follow_up_id: FollowUpId", f.owner_id as "owner_id: UserId", f.kind as "kind: FollowUpKind", f.title,
+                  f.ask_id as "ask_id: AskId", f.contact_id as "contact_id: ContactId",
+                  c.name as "contact_name?", f.due_on, f.done_at, f.overdue_since
+           from follow_ups f left join contacts c on c.contact_id = f.contact_id
+           where f.owner_id = $1
+             and (f.done_at is not null) = $2
+             and ($3 = false or f.overdue_since is not null)
+             and ($4::date is null or (f.due_on, f.follow_up_id) > ($4, $5))
+           order by f.due_on, f.follow_up_id
+           limit $6"#,
+        owner as UserId,
+        status == Status::Done,
+        status == Status::Overdue,
+        after_due,
+        after_id.map(|id| id.0),
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
 /// An owner's follow-ups done most recently.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn recently_done(

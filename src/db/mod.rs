@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod coaching;
 pub mod contacts;
 pub mod follow_ups;
+pub mod idempotency;
 pub mod login_failures;
 pub mod metrics;
 pub mod notifications;

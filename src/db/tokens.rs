@@ -3,7 +3,7 @@
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 
-use crate::domain::users::{TokenId, UserId};
+use crate::domain::users::{TokenAccess, TokenId, UserId};
 
 /// A token as listed on the settings page.
 #[derive(Debug, Clone)]
@@ -11,6 +11,7 @@ pub struct TokenSummary {
     pub token_id: TokenId,
     pub name: String,
     pub prefix: String,
+    pub scopes: Vec<String>,
     pub created_at: OffsetDateTime,
     pub last_used_at: Option<OffsetDateTime>,
 }
@@ -23,14 +24,16 @@ pub async fn insert(
     name: &str,
     hash: &[u8],
     prefix: &str,
+    access: TokenAccess,
 ) -> sqlx::Result<TokenId> {
     sqlx::query_scalar!(
-        r#"insert into api_tokens (user_id, name, token_hash, prefix) values ($1, $2, $3, $4)
+        r#"insert into api_tokens (user_id, name, token_hash, prefix, scopes) values ($1, $2, $3, $4, $5)
            returning token_id as "token_id: TokenId""#,
         user as UserId,
         name,
         hash,
-        prefix
+        prefix,
+        &access.scopes()
     )
     .fetch_one(db)
     .await
@@ -41,7 +44,7 @@ pub async fn insert(
 pub async fn list_active(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<Vec<TokenSummary>> {
     sqlx::query_as!(
         TokenSummary,
-        r#"select token_id as "token_id: TokenId", name, prefix, created_at, last_used_at from api_tokens
+        r#"select token_id as "token_id: TokenId", name, prefix, scopes, created_at, last_used_at from api_tokens
            where user_id = $1 and revoked_at is null order by created_at desc, token_id desc"#,
         user as UserId
     )
@@ -80,17 +83,21 @@ pub async fn revoke_all(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<u
     Ok(result.rows_affected())
 }
 
-/// The active user a live token belongs to, marking the token used.
+/// The active user a live token belongs to and what the token may do, marking it used.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn authenticate(db: impl PgExecutor<'_>, hash: &[u8]) -> sqlx::Result<Option<UserId>> {
-    sqlx::query_scalar!(
+pub async fn authenticate(
+    db: impl PgExecutor<'_>,
+    hash: &[u8],
+) -> sqlx::Result<Option<(UserId, TokenAccess)>> {
+    let row = sqlx::query!(
         r#"update api_tokens t set last_used_at = now()
            from users u
            where t.token_hash = $1 and t.revoked_at is null
              and u.user_id = t.user_id and u.deactivated_at is null
-           returning t.user_id as "user_id: UserId""#,
+           returning t.user_id as "user_id: UserId", t.scopes"#,
         hash
     )
     .fetch_optional(db)
-    .await
+    .await?;
+    Ok(row.map(|r| (r.user_id, TokenAccess::of_scopes(&r.scopes))))
 }

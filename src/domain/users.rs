@@ -14,6 +14,58 @@ record_id! {
     TokenId
 }
 
+/// What an API token may do, chosen when it is created: stored as its scopes (`read`,
+/// `write`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenAccess {
+    /// Look only: every `GET`.
+    ReadOnly,
+    /// Look and change.
+    #[default]
+    ReadWrite,
+}
+
+impl TokenAccess {
+    /// The stored scopes.
+    pub fn scopes(self) -> Vec<String> {
+        match self {
+            Self::ReadOnly => vec!["read".into()],
+            Self::ReadWrite => vec!["read".into(), "write".into()],
+        }
+    }
+
+    /// The access the stored scopes give.
+    pub fn of_scopes(scopes: &[String]) -> Self {
+        if scopes.iter().any(|s| s == "write") {
+            Self::ReadWrite
+        } else {
+            Self::ReadOnly
+        }
+    }
+
+    /// Parses a form's or the command line's choice: `read` or `write` (which includes read).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim() {
+            "read" => Some(Self::ReadOnly),
+            "write" | "" => Some(Self::ReadWrite),
+            _ => None,
+        }
+    }
+
+    /// How the settings page shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ReadOnly => "Read only",
+            Self::ReadWrite => "Read and write",
+        }
+    }
+
+    /// Whether the token may change things.
+    pub fn can_write(self) -> bool {
+        self == Self::ReadWrite
+    }
+}
+
 /// What a user may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
 #[serde(rename_all = "lowercase")]

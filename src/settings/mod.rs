@@ -14,7 +14,7 @@ use crate::db;
 use crate::db::tokens::TokenSummary;
 use crate::domain::error::ServiceError;
 use crate::domain::fields::FieldErrors;
-use crate::domain::users::{TokenId, User, UserId, check_password};
+use crate::domain::users::{TokenAccess, TokenId, User, UserId, check_password};
 use crate::state::AppState;
 use crate::web::auth::{AuthSession, CurrentUser};
 use crate::web::{AppError, AppResult, FlashKind, PageContext, redirect_with_flash, render};
@@ -60,6 +60,8 @@ struct PasswordForm {
 #[serde(default)]
 struct TokenForm {
     name: String,
+    /// `read` or `write` (which includes read).
+    access: String,
 }
 
 /// What differs between renderings of the settings page.
@@ -246,20 +248,26 @@ async fn create_token(
     Form(form): Form<TokenForm>,
 ) -> AppResult<Response> {
     let name = form.name.trim();
+    let access = TokenAccess::parse(&form.access);
+    let mut errors = FieldErrors::default();
     if name.is_empty() || name.chars().count() > 100 {
-        let mut errors = FieldErrors::default();
         errors.add(
             "token_name",
             "Name the token (up to 100 characters), e.g. after the script that uses it.",
         );
+    }
+    if access.is_none() {
+        errors.add("token_access", "Choose read only, or read and write.");
+    }
+    let (Some(access), true) = (access, errors.is_empty()) else {
         let page = PageState {
             errors,
             token_name: form.name,
             ..Default::default()
         };
         return settings_page(&state, ctx, user, page, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
-    let token = service::issue_token(&state.pool, Some(user.id), user.id, name).await?;
+    };
+    let token = service::issue_token(&state.pool, Some(user.id), user.id, name, access).await?;
     let page = PageState {
         new_token: Some(token),
         ..Default::default()

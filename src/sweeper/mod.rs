@@ -60,6 +60,9 @@ pub async fn sweep(
         db::contacts::delete_expired_imports(pool, now - time::Duration::hours(IMPORT_TTL_HOURS))
             .await
             .context("expiring contact imports")?;
+    db::idempotency::purge(pool)
+        .await
+        .context("forgetting old idempotency keys")?;
     let mut after = None;
     loop {
         let batch =

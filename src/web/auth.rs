@@ -16,7 +16,7 @@ use super::{AppError, csrf};
 use crate::accounts::backend::Backend;
 use crate::accounts::service;
 use crate::db;
-use crate::domain::users::{Role, User};
+use crate::domain::users::{Role, TokenAccess, User};
 use crate::state::AppState;
 
 /// The login session of a request.
@@ -86,9 +86,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Admin {
     }
 }
 
-/// The user behind an API request's `Authorization: Bearer` token.
+/// The user behind an API request's `Authorization: Bearer` token (of either access).
 #[derive(Debug, Clone)]
 pub struct ApiUser(pub User);
+
+/// The user behind an API request whose token may write: a read-only token is refused with
+/// 403 before anything changes.
+#[derive(Debug, Clone)]
+pub struct ApiWriter(pub User);
 
 impl<S> FromRequestParts<S> for ApiUser
 where
@@ -98,42 +103,72 @@ where
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
-        let state = AppState::from_ref(state);
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(|| unauthorized("Send an API token as 'Authorization: Bearer <token>'."))?;
-        let user_id = db::tokens::authenticate(&state.pool, &service::hash_token(token))
-            .await
-            .map_err(|e| AppError::from(e).into_response())?
-            .ok_or_else(|| unauthorized("The API token is unknown or has been revoked."))?;
-        let user = db::users::find(&state.pool, user_id)
-            .await
-            .map_err(|e| AppError::from(e).into_response())?
-            .filter(User::is_active)
-            .ok_or_else(|| unauthorized("The API token's user is deactivated."))?;
+        let (user, _) = token_user(parts, &AppState::from_ref(state)).await?;
         Ok(Self(user))
     }
 }
 
-fn unauthorized(detail: &str) -> Response {
-    let body =
-        json!({ "type": "about:blank", "title": "Unauthorized", "status": 401, "detail": detail });
+impl<S> FromRequestParts<S> for ApiWriter
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let (user, access) = token_user(parts, &AppState::from_ref(state)).await?;
+        if !access.can_write() {
+            return Err(problem(
+                StatusCode::FORBIDDEN,
+                "This token may only read. Create a token with write access to change things.",
+            ));
+        }
+        Ok(Self(user))
+    }
+}
+
+/// The active user a request's bearer token belongs to, and what the token may do.
+async fn token_user(parts: &Parts, state: &AppState) -> Result<(User, TokenAccess), Response> {
+    let token = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| unauthorized("Send an API token as 'Authorization: Bearer <token>'."))?;
+    let (user_id, access) = db::tokens::authenticate(&state.pool, &service::hash_token(token))
+        .await
+        .map_err(|e| AppError::from(e).into_response())?
+        .ok_or_else(|| unauthorized("The API token is unknown or has been revoked."))?;
+    let user = db::users::find(&state.pool, user_id)
+        .await
+        .map_err(|e| AppError::from(e).into_response())?
+        .filter(User::is_active)
+        .ok_or_else(|| unauthorized("The API token's user is deactivated."))?;
+    Ok((user, access))
+}
+
+/// A problem+json response with the status's own title.
+fn problem(status: StatusCode, detail: &str) -> Response {
+    let title = status.canonical_reason().unwrap_or("Error");
+    let body = json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail });
     (
-        StatusCode::UNAUTHORIZED,
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/problem+json"),
-            ),
-            (header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")),
-        ],
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        )],
         body.to_string(),
     )
         .into_response()
+}
+
+fn unauthorized(detail: &str) -> Response {
+    let mut response = problem(StatusCode::UNAUTHORIZED, detail);
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
 }
 
 /// The client's address, for throttling: the socket's peer, or with trusted proxies in front,

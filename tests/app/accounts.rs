@@ -552,9 +552,15 @@ async fn a_deactivated_users_open_session_and_tokens_are_refused_on_their_next_r
     let rep = rep_client
         .login_as_new("rep@example.com", "rep", None)
         .await;
-    let token = warmline::accounts::service::issue_token(&app.pool, None, rep, "script")
-        .await
-        .unwrap();
+    let token = warmline::accounts::service::issue_token(
+        &app.pool,
+        None,
+        rep,
+        "script",
+        warmline::domain::users::TokenAccess::ReadWrite,
+    )
+    .await
+    .unwrap();
     rep_client
         .get("/settings")
         .await
@@ -721,9 +727,15 @@ async fn api_tokens_are_shown_once_stored_hashed_and_revocable() {
     // Someone else's token id is not found, and stays active.
     let other = app.new_client();
     let owner = other.login_as_new("other@example.com", "rep", None).await;
-    warmline::accounts::service::issue_token(&app.pool, None, owner, "theirs")
-        .await
-        .unwrap();
+    warmline::accounts::service::issue_token(
+        &app.pool,
+        None,
+        owner,
+        "theirs",
+        warmline::domain::users::TokenAccess::ReadWrite,
+    )
+    .await
+    .unwrap();
     let theirs: i64 = sqlx::query_scalar("select token_id from api_tokens where name = 'theirs'")
         .fetch_one(&app.pool)
         .await
@@ -824,4 +836,41 @@ async fn user_creation_and_profile_changes_are_audited_with_actor_and_time() {
         .assert_contains("Enter a name.")
         .assert_contains("Choose a time zone from the list.")
         .assert_contains("Choose the hours from the lists.");
+}
+
+/// A token's access is chosen on the settings page: a read-only one reads and is refused
+/// every write with 403; the list says which is which; a made-up access is refused.
+#[tokio::test]
+async fn a_read_only_token_made_on_the_settings_page_reads_but_cannot_write() {
+    let app = TestApp::spawn().await;
+    app.login_as_new("rep@example.com", "rep", None).await;
+    app.get("/settings").await;
+    let res = app
+        .post_form(
+            "/settings/tokens",
+            &[("name", "bi export"), ("access", "read")],
+        )
+        .await;
+    res.assert_status(StatusCode::OK);
+    let start = res.body.find("id=\"new-token\">").unwrap() + "id=\"new-token\">".len();
+    let token = res.body[start..start + res.body[start..].find('<').unwrap()].to_string();
+    app.get("/settings").await.assert_contains("Read only");
+    app.api("GET", "/api/v1/asks", &token, None, &[])
+        .await
+        .assert_status(StatusCode::OK);
+    app.api(
+        "POST",
+        "/api/v1/contacts",
+        &token,
+        Some(serde_json::json!({ "name": "Ida" })),
+        &[],
+    )
+    .await
+    .assert_status(StatusCode::FORBIDDEN);
+    assert_eq!(app.count("select count(*) from contacts").await, 0);
+    app.post_form("/settings/tokens", &[("name", "odd"), ("access", "admin")])
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("Choose read only, or read and write.");
+    assert_eq!(app.count("select count(*) from api_tokens").await, 1);
 }

@@ -159,6 +159,36 @@ async fn user_add_reads_the_password_from_stdin_and_token_create_prints_a_workin
         "the CLI's user and token creations are audited, with no actor"
     );
 
+    // --read-only makes a token that reads and cannot write.
+    let (ok, stdout, stderr) = warmline(
+        &url,
+        &[
+            "token",
+            "create",
+            "--email",
+            "rob@example.com",
+            "--name",
+            "bi",
+            "--read-only",
+        ],
+        "",
+    )
+    .await;
+    assert!(ok, "{stderr}");
+    let reader = stdout.trim();
+    app.api("GET", "/api/v1/asks", reader, None, &[])
+        .await
+        .assert_status(StatusCode::OK);
+    app.api(
+        "POST",
+        "/api/v1/contacts",
+        reader,
+        Some(serde_json::json!({ "name": "Ida" })),
+        &[],
+    )
+    .await
+    .assert_status(StatusCode::FORBIDDEN);
+
     // A database failure reaches the command line with the command's context over its cause.
     sqlx::query("alter table api_tokens add constraint no_more_tokens check (false) not valid")
         .execute(&app.pool)

@@ -2,6 +2,7 @@
 //! real PostgreSQL (a throwaway cluster per run, a fresh database per test).
 
 mod accounts;
+mod api;
 mod asks;
 mod browser;
 mod calendar;

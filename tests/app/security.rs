@@ -517,9 +517,15 @@ async fn deactivating_a_user_revokes_their_api_tokens_for_good() {
     let app = TestApp::spawn().await;
     app.login_as_new("admin@example.com", "admin", None).await;
     let rep = app.create_user("rep@example.com", "Rep", "rep", None).await;
-    let token = warmline::accounts::service::issue_token(&app.pool, None, rep, "sync")
-        .await
-        .unwrap();
+    let token = warmline::accounts::service::issue_token(
+        &app.pool,
+        None,
+        rep,
+        "sync",
+        warmline::domain::users::TokenAccess::ReadWrite,
+    )
+    .await
+    .unwrap();
     let bearer = format!("Bearer {token}");
     let me = || async {
         app.new_client()

@@ -60,6 +60,13 @@ impl TestResponse {
         self.header("location").expect("a Location header")
     }
 
+    /// The body as JSON.
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.body))
+    }
+
     /// All values of a header.
     pub fn header_all(&self, name: &str) -> Vec<String> {
         self.headers
@@ -71,6 +78,32 @@ impl TestResponse {
 }
 
 impl TestApp {
+    /// Sends an API request with a bearer token, a JSON body (if any) and extra headers, and
+    /// no cookies.
+    pub async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {token}"));
+        if body.is_some() {
+            request = request.header("content-type", "application/json");
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        self.new_client()
+            .send(request.body(Body::from(body)).unwrap())
+            .await
+    }
+
     /// Sends one request through the whole router, layers included, with this client's
     /// cookies; remembers the cookies and CSRF token that come back.
     pub async fn send(&self, mut request: Request<Body>) -> TestResponse {
