@@ -23,14 +23,14 @@ use crate::state::AppState;
 use crate::web::auth::{ApiUser, ApiWriter};
 
 /// A contact as an ask names it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ContactRef {
     pub id: ContactId,
     pub name: String,
 }
 
 /// An ask as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AskOut {
     pub id: AskId,
     pub rep_id: UserId,
@@ -89,6 +89,14 @@ struct Position {
 
 /// The asks the token's user may see, newest first, with the ask list's filters (`stage`,
 /// `reached`, `overdue`, `from`, `to`, `rep`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/asks",
+    operation_id = "asks_list",
+    tag = "asks",
+    params(("stage" = Option<Stage>, Query, description = "Only asks at this stage"), ("reached" = Option<Stage>, Query, description = "Only asks that got at least this far"), ("overdue" = Option<String>, Query, description = "Non-empty: only asks with an overdue follow-up"), ("from" = Option<String>, Query, description = "Asked on or after (YYYY-MM-DD)"), ("to" = Option<String>, Query, description = "Asked on or before (YYYY-MM-DD)"), ("rep" = Option<String>, Query, description = "Only this rep's asks (a user id)"), ("limit" = Option<String>, Query, description = "Items per page, 1 to 200 (50 by default)"), ("cursor" = Option<String>, Query, description = "Where the page starts: a `next_cursor` from the page before")),
+    responses((status = 200, description = "A page of asks, newest first", body = Page<AskOut>), crate::api::openapi::Problems)
+)]
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
@@ -127,6 +135,14 @@ async fn visible(state: &AppState, user: &User, id: AskId) -> ApiResult<Ask> {
 }
 
 /// One ask the token's user may see.
+#[utoipa::path(
+    get,
+    path = "/api/v1/asks/{id}",
+    operation_id = "asks_show",
+    tag = "asks",
+    params(("id" = i64, Path, description = "The ask's id")),
+    responses((status = 200, description = "The ask", body = AskOut), crate::api::openapi::Problems)
+)]
 pub async fn show(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
@@ -137,7 +153,7 @@ pub async fn show(
 
 /// What the quick log takes: the source by name or id, the target by description or id, the
 /// reason, and optionally how and when.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NewAsk {
     /// Who was asked: one of the user's contacts by name, or a new name.
@@ -162,6 +178,15 @@ pub struct NewAsk {
 /// Logs an ask, with its first follow-up (201). What stands in the way comes back as 422:
 /// field messages, the contacts to choose from when a name is ambiguous, and the source's
 /// recent asks when it was asked often (send `confirm_load: true` to log anyway).
+#[utoipa::path(
+    post,
+    path = "/api/v1/asks",
+    operation_id = "asks_create",
+    tag = "asks",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeating a create with the same key returns the first result")),
+    request_body = NewAsk,
+    responses((status = 201, description = "The ask, logged with its first follow-up", body = AskOut), crate::api::openapi::Problems)
+)]
 pub async fn create(
     State(state): State<AppState>,
     ApiWriter(user): ApiWriter,
@@ -239,7 +264,7 @@ fn not_logged_problem(mut not_logged: NotLogged, source: &str) -> ApiError {
 }
 
 /// An ask's editable details; what is left out stays as it is.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AskChange {
     pub reason: Option<String>,
@@ -248,6 +273,15 @@ pub struct AskChange {
 }
 
 /// Changes the reason, channel or date of one of the user's own asks.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/asks/{id}",
+    operation_id = "asks_update",
+    tag = "asks",
+    params(("id" = i64, Path, description = "The ask's id")),
+    request_body = AskChange,
+    responses((status = 200, description = "The ask as changed", body = AskOut), crate::api::openapi::Problems)
+)]
 pub async fn update(
     State(state): State<AppState>,
     ApiWriter(user): ApiWriter,
@@ -268,7 +302,7 @@ pub async fn update(
 
 /// An event on an ask: what happened, on which day, a note, and for a win or a loss the
 /// amount (a number, or text such as `12,500.50`).
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NewEvent {
     pub kind: String,
@@ -280,6 +314,15 @@ pub struct NewEvent {
 
 /// Records an event on one of the user's own asks, moving it along the stage flow: 201 with
 /// the ask as it now stands.
+#[utoipa::path(
+    post,
+    path = "/api/v1/asks/{id}/events",
+    operation_id = "asks_add_event",
+    tag = "asks",
+    params(("id" = i64, Path, description = "The ask's id"), ("Idempotency-Key" = Option<String>, Header, description = "Repeating a create with the same key returns the first result")),
+    request_body = NewEvent,
+    responses((status = 201, description = "The ask after the event", body = AskOut), crate::api::openapi::Problems)
+)]
 pub async fn add_event(
     State(state): State<AppState>,
     ApiWriter(user): ApiWriter,

@@ -19,7 +19,7 @@ use crate::state::AppState;
 use crate::web::auth::{ApiUser, ApiWriter};
 
 /// A contact as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ContactOut {
     pub id: ContactId,
     pub owner_id: UserId,
@@ -76,6 +76,14 @@ struct Position {
 /// The contacts the token's user may see, alphabetically (best matches first with `q`), with
 /// the contact list's filters (`q`, `kind`, `strength`, `untouched`, `due`, `archived`,
 /// `owner`). A search answers one page.
+#[utoipa::path(
+    get,
+    path = "/api/v1/contacts",
+    operation_id = "contacts_list",
+    tag = "contacts",
+    params(("q" = Option<String>, Query, description = "Part of a name, company or e-mail (best matches first, one page)"), ("kind" = Option<Kind>, Query, description = "Only contacts of this kind"), ("strength" = Option<String>, Query, description = "At least this relationship strength, 1 to 5"), ("untouched" = Option<String>, Query, description = "Not touched for at least this many days"), ("due" = Option<String>, Query, description = "Non-empty: only contacts whose stay-in-touch cadence ran out"), ("archived" = Option<String>, Query, description = "Non-empty: archived contacts instead"), ("owner" = Option<String>, Query, description = "Only this owner's contacts (a user id)"), ("limit" = Option<String>, Query, description = "Items per page, 1 to 200 (50 by default)"), ("cursor" = Option<String>, Query, description = "Where the page starts: a `next_cursor` from the page before")),
+    responses((status = 200, description = "A page of contacts, alphabetical", body = Page<ContactOut>), crate::api::openapi::Problems)
+)]
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
@@ -107,6 +115,14 @@ pub async fn list(
 }
 
 /// One contact the token's user may see.
+#[utoipa::path(
+    get,
+    path = "/api/v1/contacts/{id}",
+    operation_id = "contacts_show",
+    tag = "contacts",
+    params(("id" = i64, Path, description = "The contact's id")),
+    responses((status = 200, description = "The contact", body = ContactOut), crate::api::openapi::Problems)
+)]
 pub async fn show(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
@@ -117,7 +133,7 @@ pub async fn show(
 }
 
 /// A contact's fields as sent: numbers may come as numbers or text.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ContactFieldsIn {
     pub name: Option<String>,
@@ -162,6 +178,15 @@ impl ContactFieldsIn {
 }
 
 /// Adds a contact to the user's network (201).
+#[utoipa::path(
+    post,
+    path = "/api/v1/contacts",
+    operation_id = "contacts_create",
+    tag = "contacts",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeating a create with the same key returns the first result")),
+    request_body = ContactFieldsIn,
+    responses((status = 201, description = "The contact as saved", body = ContactOut), crate::api::openapi::Problems)
+)]
 pub async fn create(
     State(state): State<AppState>,
     ApiWriter(user): ApiWriter,
@@ -193,6 +218,15 @@ pub async fn create(
 }
 
 /// Changes the fields sent of one of the user's own contacts.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/contacts/{id}",
+    operation_id = "contacts_update",
+    tag = "contacts",
+    params(("id" = i64, Path, description = "The contact's id")),
+    request_body = ContactFieldsIn,
+    responses((status = 200, description = "The contact as changed", body = ContactOut), crate::api::openapi::Problems)
+)]
 pub async fn update(
     State(state): State<AppState>,
     ApiWriter(user): ApiWriter,
@@ -206,6 +240,14 @@ pub async fn update(
 }
 
 /// Archives one of the user's own contacts.
+#[utoipa::path(
+    post,
+    path = "/api/v1/contacts/{id}/archive",
+    operation_id = "contacts_archive",
+    tag = "contacts",
+    params(("id" = i64, Path, description = "The contact's id")),
+    responses((status = 200, description = "The contact, archived", body = ContactOut), crate::api::openapi::Problems)
+)]
 pub async fn archive(
     State(state): State<AppState>,
     ApiWriter(user): ApiWriter,
@@ -216,6 +258,14 @@ pub async fn archive(
 }
 
 /// Restores one of the user's own archived contacts.
+#[utoipa::path(
+    post,
+    path = "/api/v1/contacts/{id}/restore",
+    operation_id = "contacts_restore",
+    tag = "contacts",
+    params(("id" = i64, Path, description = "The contact's id")),
+    responses((status = 200, description = "The contact, restored", body = ContactOut), crate::api::openapi::Problems)
+)]
 pub async fn restore(
     State(state): State<AppState>,
     ApiWriter(user): ApiWriter,
@@ -226,7 +276,7 @@ pub async fn restore(
 }
 
 /// A relationship between two contacts.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RelationshipOut {
     pub id: i64,
     pub contact_id: ContactId,
@@ -250,6 +300,14 @@ impl From<Related> for RelationshipOut {
 }
 
 /// Everyone a contact the user may see is linked to.
+#[utoipa::path(
+    get,
+    path = "/api/v1/contacts/{id}/relationships",
+    operation_id = "contacts_relationships",
+    tag = "contacts",
+    params(("id" = i64, Path, description = "The contact's id")),
+    responses((status = 200, description = "Everyone the contact is linked to", body = Page<RelationshipOut>), crate::api::openapi::Problems)
+)]
 pub async fn relationships(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
@@ -264,7 +322,7 @@ pub async fn relationships(
 }
 
 /// A new relationship: the other contact, how they know each other, and how well (1 to 5).
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NewRelationship {
     pub other_contact_id: Option<ContactId>,
@@ -275,6 +333,15 @@ pub struct NewRelationship {
 
 /// Links one of the user's contacts with another of theirs (201; linking two that are
 /// linked already changes nothing and answers 200).
+#[utoipa::path(
+    post,
+    path = "/api/v1/contacts/{id}/relationships",
+    operation_id = "contacts_link",
+    tag = "contacts",
+    params(("id" = i64, Path, description = "The contact's id")),
+    request_body = NewRelationship,
+    responses((status = 201, description = "Linked: the contact's relationships", body = Page<RelationshipOut>), (status = 200, description = "Linked already: nothing changed", body = Page<RelationshipOut>), crate::api::openapi::Problems)
+)]
 pub async fn link(
     State(state): State<AppState>,
     ApiWriter(user): ApiWriter,
@@ -309,7 +376,7 @@ pub async fn link(
 }
 
 /// Someone who can introduce the user to a contact.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct IntroducerOut {
     pub contact_id: ContactId,
     pub name: String,
@@ -333,6 +400,14 @@ impl From<Introducer> for IntroducerOut {
 }
 
 /// Who among the user's contacts can introduce them to this contact, best first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/contacts/{id}/introducers",
+    operation_id = "contacts_introducers",
+    tag = "contacts",
+    params(("id" = i64, Path, description = "The contact's id")),
+    responses((status = 200, description = "Who can introduce the user, best first", body = Page<IntroducerOut>), crate::api::openapi::Problems)
+)]
 pub async fn introducers(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,

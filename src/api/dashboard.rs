@@ -25,6 +25,14 @@ pub struct DashboardQuery {
 /// The figures of the dashboard page for a manager's or an admin's team (a rep is refused
 /// with 403): totals and the funnel, each rep's figures, thank-yous, promises, coverage,
 /// overdue follow-ups by age, the source leaderboard, connector load and the weekly trend.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dashboard",
+    operation_id = "dashboard_show",
+    tag = "dashboard",
+    params(("from" = Option<String>, Query, description = "First day (YYYY-MM-DD); the last four weeks by default"), ("to" = Option<String>, Query, description = "Last day (YYYY-MM-DD)"), ("rep" = Option<String>, Query, description = "Only this rep (a user id)")),
+    responses((status = 200, description = "The dashboard's figures", body = Object), crate::api::openapi::Problems)
+)]
 pub async fn show(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,

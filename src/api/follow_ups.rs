@@ -19,7 +19,7 @@ use crate::state::AppState;
 use crate::web::auth::{ApiUser, ApiWriter};
 
 /// A follow-up as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FollowUpOut {
     pub id: FollowUpId,
     pub kind: FollowUpKind,
@@ -68,6 +68,14 @@ struct Position {
 }
 
 /// The user's own follow-ups of one status, by due date.
+#[utoipa::path(
+    get,
+    path = "/api/v1/follow-ups",
+    operation_id = "follow_ups_list",
+    tag = "follow-ups",
+    params(("status" = Option<String>, Query, description = "`open` (the default), `overdue` or `done`"), ("limit" = Option<String>, Query, description = "Items per page, 1 to 200 (50 by default)"), ("cursor" = Option<String>, Query, description = "Where the page starts: a `next_cursor` from the page before")),
+    responses((status = 200, description = "A page of follow-ups by due date", body = Page<FollowUpOut>), crate::api::openapi::Problems)
+)]
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
@@ -106,7 +114,7 @@ pub async fn list(
 
 /// A follow-up made by hand: what is owed and by when, optionally tied to one of the user's
 /// asks or contacts.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NewFollowUp {
     pub title: String,
@@ -130,6 +138,15 @@ async fn own(
 }
 
 /// Adds a follow-up the user owes (201).
+#[utoipa::path(
+    post,
+    path = "/api/v1/follow-ups",
+    operation_id = "follow_ups_create",
+    tag = "follow-ups",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeating a create with the same key returns the first result")),
+    request_body = NewFollowUp,
+    responses((status = 201, description = "The follow-up", body = FollowUpOut), crate::api::openapi::Problems)
+)]
 pub async fn create(
     State(state): State<AppState>,
     ApiWriter(user): ApiWriter,
@@ -165,6 +182,14 @@ pub async fn create(
 }
 
 /// Marks one of the user's follow-ups done (again is fine).
+#[utoipa::path(
+    post,
+    path = "/api/v1/follow-ups/{id}/done",
+    operation_id = "follow_ups_done",
+    tag = "follow-ups",
+    params(("id" = i64, Path, description = "The follow-up's id")),
+    responses((status = 200, description = "The follow-up, done", body = FollowUpOut), crate::api::openapi::Problems)
+)]
 pub async fn done(
     State(state): State<AppState>,
     ApiWriter(user): ApiWriter,
@@ -175,7 +200,7 @@ pub async fn done(
 }
 
 /// How far to postpone: `by` a `day` or a `week`, or `to` a date.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct PostponeBy {
     pub by: Option<String>,
@@ -184,6 +209,15 @@ pub struct PostponeBy {
 }
 
 /// Postpones one of the user's open follow-ups; one already done answers 409.
+#[utoipa::path(
+    post,
+    path = "/api/v1/follow-ups/{id}/postpone",
+    operation_id = "follow_ups_postpone",
+    tag = "follow-ups",
+    params(("id" = i64, Path, description = "The follow-up's id")),
+    request_body = PostponeBy,
+    responses((status = 200, description = "The follow-up, moved", body = FollowUpOut), crate::api::openapi::Problems)
+)]
 pub async fn postpone(
     State(state): State<AppState>,
     ApiWriter(user): ApiWriter,

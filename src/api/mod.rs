@@ -31,10 +31,13 @@ mod contacts;
 mod dashboard;
 mod follow_ups;
 mod notifications;
+mod openapi;
 
 /// The API routes.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/api/openapi.json", get(openapi::openapi_json))
+        .route("/api/docs", get(openapi::docs_page))
         .route("/api/v1/me", get(show_me))
         .route("/api/v1/asks", get(asks::list).post(asks::create))
         .route("/api/v1/asks/{id}", get(asks::show).patch(asks::update))
@@ -170,7 +173,7 @@ impl PageParams {
 }
 
 /// One page of a list, and where the next one starts (`null` on the last page).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
@@ -339,7 +342,7 @@ fn to_body(value: &impl Serialize) -> ApiResult<Value> {
 }
 
 /// The token's user.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct Me {
     id: UserId,
     email: String,
@@ -349,6 +352,13 @@ struct Me {
 }
 
 /// Who the token belongs to: the simplest check that a token works.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    operation_id = "show_me",
+    tag = "me",
+    responses((status = 200, description = "The token's user", body = Me), crate::api::openapi::Problems)
+)]
 async fn show_me(ApiUser(user): ApiUser) -> Json<Me> {
     Json(Me {
         id: user.id,
@@ -397,11 +407,18 @@ fn admin_only(user: &User) -> AppResult<()> {
 }
 
 /// The endpoints.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct EndpointList {
     items: Vec<Endpoint>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhooks",
+    operation_id = "list_webhooks",
+    tag = "webhooks",
+    responses((status = 200, description = "Every endpoint", body = EndpointList), crate::api::openapi::Problems)
+)]
 async fn list_webhooks(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
@@ -414,7 +431,7 @@ async fn list_webhooks(
 
 /// A new endpoint: its address, an optional description, and the events it wants (all of
 /// them when left out).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewWebhook {
     url: String,
@@ -424,13 +441,21 @@ struct NewWebhook {
 }
 
 /// The new endpoint, with its signing secret: the only time the secret is shown.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct CreatedWebhook {
     #[serde(flatten)]
     endpoint: Endpoint,
     secret: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks",
+    operation_id = "create_webhook",
+    tag = "webhooks",
+    request_body = NewWebhook,
+    responses((status = 201, description = "The endpoint, with its secret (shown this once)", body = CreatedWebhook), crate::api::openapi::Problems)
+)]
 async fn create_webhook(
     State(state): State<AppState>,
     ApiWriter(user): ApiWriter,
@@ -460,6 +485,14 @@ async fn create_webhook(
         .into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/webhooks/{id}",
+    operation_id = "delete_webhook",
+    tag = "webhooks",
+    params(("id" = i64, Path, description = "The endpoint's id")),
+    responses((status = 204, description = "Deleted, with its undelivered messages"), crate::api::openapi::Problems)
+)]
 async fn delete_webhook(
     State(state): State<AppState>,
     ApiWriter(user): ApiWriter,

@@ -18,7 +18,7 @@ use crate::web::auth::{ApiUser, ApiWriter};
 const LIMIT: i64 = 200;
 
 /// A notification as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NotificationOut {
     pub id: NotificationId,
     pub kind: NotificationKind,
@@ -45,6 +45,13 @@ impl From<Notification> for NotificationOut {
 }
 
 /// The user's latest notifications, unread first (one page of up to 200).
+#[utoipa::path(
+    get,
+    path = "/api/v1/notifications",
+    operation_id = "notifications_list",
+    tag = "notifications",
+    responses((status = 200, description = "The latest notifications, unread first", body = Page<NotificationOut>), crate::api::openapi::Problems)
+)]
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
@@ -57,6 +64,14 @@ pub async fn list(
 }
 
 /// Marks one of the user's notifications read (again is fine).
+#[utoipa::path(
+    post,
+    path = "/api/v1/notifications/{id}/read",
+    operation_id = "notifications_read",
+    tag = "notifications",
+    params(("id" = i64, Path, description = "The notification's id")),
+    responses((status = 204, description = "Marked read"), crate::api::openapi::Problems)
+)]
 pub async fn read(
     State(state): State<AppState>,
     ApiWriter(user): ApiWriter,

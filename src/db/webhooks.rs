@@ -12,7 +12,7 @@ use crate::domain::users::UserId;
 use crate::domain::webhooks::{EndpointId, MessageId};
 
 /// An endpoint as the admin page and the API show it (never its secret).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Endpoint {
     pub endpoint_id: EndpointId,
     pub url: String,

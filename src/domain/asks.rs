@@ -13,7 +13,9 @@ record_id! {
 
 /// Where an ask stands: `asked → promised_intro → introduced → meeting_scheduled →
 /// meeting_held → won | lost`, with `declined`, `no_one_in_mind` and `expired` as other endings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum Stage {
@@ -130,7 +132,9 @@ impl Stage {
 }
 
 /// Something that happened to an ask.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum EventKind {
@@ -307,7 +311,9 @@ pub fn check_move(current: Stage, event: EventKind) -> Result<(), String> {
 
 /// How a referral ask was made. The stored values are the check constraint on
 /// `referral_asks.channel`; a test compares the two.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, sqlx::Type)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum Channel {

@@ -9,8 +9,9 @@ macro_rules! record_id {
         $(#[$doc])*
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash,
-            serde::Serialize, serde::Deserialize, sqlx::Type,
+            serde::Serialize, serde::Deserialize, sqlx::Type, utoipa::ToSchema,
         )]
+        #[schema(value_type = i64)]
         #[sqlx(transparent)]
         #[serde(transparent)]
         pub struct $name(pub i64);

@@ -27,14 +27,20 @@ pub async fn refuse_control_characters(
     {
         return refusal.into_response();
     }
-    if !is_urlencoded_form(request.headers()) {
+    let json = is_json(request.headers());
+    if !is_urlencoded_form(request.headers()) && !json {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, state.config.body_limit).await else {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
-    if let Some(refusal) = first_unstorable(&bytes) {
+    let refusal = if json {
+        first_unstorable_json(&bytes)
+    } else {
+        first_unstorable(&bytes)
+    };
+    if let Some(refusal) = refusal {
         return refusal.into_response();
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
@@ -49,6 +55,49 @@ pub fn is_urlencoded_form(headers: &axum::http::HeaderMap) -> bool {
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
 }
 
+/// Whether a request's body is JSON.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let v = v.trim_start().to_ascii_lowercase();
+            v.starts_with("application/json") || v.contains("+json")
+        })
+}
+
+/// The first member of a JSON body (at any depth) whose name or text holds an unstorable
+/// character. A body that is not JSON is left to the handler's own parsing.
+fn first_unstorable_json(body: &[u8]) -> Option<AppError> {
+    fn find(value: &serde_json::Value, at: &str) -> Option<(String, char)> {
+        match value {
+            serde_json::Value::String(text) => text
+                .chars()
+                .find(|c| is_unstorable(*c))
+                .map(|c| (at.to_string(), c)),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| find(v, &format!("{at}[{i}]"))),
+            serde_json::Value::Object(members) => members.iter().find_map(|(name, v)| {
+                let path = if at.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{at}.{name}")
+                };
+                match name.chars().find(|c| is_unstorable(*c)) {
+                    Some(c) => Some((path, c)),
+                    None => find(v, &path),
+                }
+            }),
+            _ => None,
+        }
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let (field, c) = find(&value, "")?;
+    Some(refusal(&field, c))
+}
+
 fn first_unstorable(encoded: &[u8]) -> Option<AppError> {
     let pairs = serde_urlencoded::from_bytes::<Vec<(String, String)>>(encoded).ok()?;
     let (field, c) = pairs.iter().find_map(|(name, value)| {
@@ -58,14 +107,19 @@ fn first_unstorable(encoded: &[u8]) -> Option<AppError> {
             .find(|c| is_unstorable(*c))
             .map(|c| (name, c))
     })?;
+    Some(refusal(field, c))
+}
+
+/// The 422 for a field holding an unstorable character.
+fn refusal(field: &str, c: char) -> AppError {
     let shown: String = field
         .chars()
         .filter(|c| !is_unstorable(*c))
         .take(60)
         .collect();
-    Some(AppError::Unprocessable(format!(
+    AppError::Unprocessable(format!(
         "The field “{shown}” contains a control character (U+{:04X}) that Warmline cannot \
          store. Remove it and send the form again.",
         c as u32
-    )))
+    ))
 }

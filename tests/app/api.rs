@@ -382,6 +382,24 @@ async fn a_foreign_record_is_not_found_a_manager_sees_the_team_and_a_read_token_
             "Another of your contacts has this e-mail address.".to_string()
         )]
     );
+    // A control character PostgreSQL cannot store is refused at the edge, naming the member.
+    let res = app
+        .api(
+            "POST",
+            "/api/v1/contacts",
+            &rita_t,
+            Some(json!({ "name": "Nul\u{0}Byte", "notes": "ok" })),
+            &[],
+        )
+        .await;
+    res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.body.contains("“name”") && res.body.contains("U+0000"),
+        "{}",
+        res.body
+    );
+    assert_eq!(res.header("content-type"), Some("application/problem+json"));
+    assert_eq!(app.count("select count(*) from contacts").await, 1);
     // No token, or a revoked one: 401.
     let res = app
         .api("GET", "/api/v1/asks", "wl_nonsense", None, &[])
@@ -692,4 +710,80 @@ async fn the_dashboard_gives_a_manager_the_pages_figures_and_refuses_a_rep() {
     app.api("GET", "/api/v1/dashboard", &rita_t, None, &[])
         .await
         .assert_status(StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route_and_the_reference_page_reads_it() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/api/openapi.json").await;
+    res.assert_status(StatusCode::OK);
+    let doc = res.json();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    let paths = doc["paths"].as_object().unwrap();
+    let mut operations = 0;
+    for (path, methods) in [
+        ("/api/v1/me", &["get"][..]),
+        ("/api/v1/asks", &["get", "post"]),
+        ("/api/v1/asks/{id}", &["get", "patch"]),
+        ("/api/v1/asks/{id}/events", &["post"]),
+        ("/api/v1/contacts", &["get", "post"]),
+        ("/api/v1/contacts/{id}", &["get", "patch"]),
+        ("/api/v1/contacts/{id}/archive", &["post"]),
+        ("/api/v1/contacts/{id}/restore", &["post"]),
+        ("/api/v1/contacts/{id}/relationships", &["get", "post"]),
+        ("/api/v1/contacts/{id}/introducers", &["get"]),
+        ("/api/v1/follow-ups", &["get", "post"]),
+        ("/api/v1/follow-ups/{id}/done", &["post"]),
+        ("/api/v1/follow-ups/{id}/postpone", &["post"]),
+        ("/api/v1/notifications", &["get"]),
+        ("/api/v1/notifications/{id}/read", &["post"]),
+        ("/api/v1/dashboard", &["get"]),
+        ("/api/v1/webhooks", &["get", "post"]),
+        ("/api/v1/webhooks/{id}", &["delete"]),
+    ] {
+        for method in methods {
+            let op = &paths[path][*method];
+            assert!(op.is_object(), "{method} {path} is not described");
+            assert!(op["responses"]["422"].is_object() && op["responses"]["404"].is_object());
+            operations += 1;
+        }
+    }
+    assert_eq!(operations, 25);
+    assert_eq!(
+        paths
+            .values()
+            .map(|m| m.as_object().unwrap().len())
+            .sum::<usize>(),
+        25
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for name in [
+        "AskOut",
+        "NewAsk",
+        "ContactOut",
+        "FollowUpOut",
+        "Problem",
+        "Stage",
+        "Channel",
+    ] {
+        assert!(schemas.contains_key(name), "no schema {name}");
+    }
+    let page = app.get("/api/docs").await;
+    page.assert_status(StatusCode::OK)
+        .assert_contains("POST /api/v1/asks")
+        .assert_contains("id=\"schema-NewAsk\"")
+        .assert_lacks("<script src=\"http");
+    assert!(
+        page.header("content-security-policy")
+            .unwrap()
+            .contains("script-src 'self'")
+    );
 }

@@ -1014,3 +1014,81 @@ async fn upgrade_db_moves_a_cluster_to_a_newer_major_version_and_keeps_the_old_o
         next
     );
 }
+
+/// schemathesis (PyPI) against a live `warmline serve` over the demo data, with the demo
+/// admin's read-write token: every operation of `/api/openapi.json`, with the checks the API
+/// promises (no server error, documented status codes and content types, responses matching
+/// their schemas), for at most a minute. A fixed seed makes a run repeatable. Skipped where schemathesis is not
+/// installed, except on CI, which installs it.
+#[tokio::test]
+async fn schemathesis_finds_no_server_error_and_every_response_matches_the_document() {
+    let installed = std::process::Command::new("schemathesis")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        let message = "schemathesis is not installed (pip install schemathesis): skipped";
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
+        eprintln!("{message}");
+        return;
+    }
+    let dir = temp_dir("schemathesis");
+    let data = dir.join("data");
+    EmbeddedPg::new(&data.join("postgres"))
+        .unwrap()
+        .stop_and_remove_after(std::process::id(), &dir)
+        .unwrap();
+    let (ok, _, stderr) = command(&data, &["demo"], "").await;
+    assert!(ok, "{stderr}");
+    let (ok, token, stderr) = command(
+        &data,
+        &[
+            "token",
+            "create",
+            "--email",
+            "ada@demo.warmline.example",
+            "--name",
+            "schemathesis",
+        ],
+        "",
+    )
+    .await;
+    assert!(ok, "{stderr}");
+    let served = serve(&data).await;
+    let run = tokio::process::Command::new("schemathesis")
+        .current_dir(&dir)
+        .env("NO_COLOR", "1")
+        .args([
+            "run",
+            &format!("{}/api/openapi.json", served.base),
+            "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+            "-H",
+            &format!("Authorization: Bearer {}", token.trim()),
+            "--max-examples",
+            "25",
+            "--seed",
+            "20261203",
+            "--generation-database",
+            "none",
+            "--max-time",
+            "60",
+        ])
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(420), run)
+        .await
+        .expect("schemathesis finished within 7 minutes")
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    // The summary (operations, phases, test cases) shows in the test's output.
+    println!("{report}");
+    assert!(
+        out.status.success(),
+        "schemathesis found problems:\n{report}\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        served.log.lock().unwrap()
+    );
+    assert!(report.contains("Tested: 25"), "{report}");
+    assert!(served.signal_and_wait("TERM").await.success());
+}
