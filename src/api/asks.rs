@@ -7,7 +7,9 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiResult, Created, Page, PageParams, idempotent_create, to_body};
+use super::{
+    ApiError, ApiResult, Created, Page, PageParams, bad_cursor, idempotent_create, to_body,
+};
 use crate::asks::ListQuery;
 use crate::asks::service::{self, AskForm, EditForm, NotLogged, Outcome};
 use crate::db;
@@ -107,12 +109,7 @@ pub async fn list(
     let cursor = match position {
         None => None,
         Some(p) => Some(Cursor {
-            asked_on: parse_date(&p.asked_on).map_err(|_| {
-                ServiceError::field(
-                    "cursor",
-                    "This cursor is not one this list gave out: start without it.",
-                )
-            })?,
+            asked_on: parse_date(&p.asked_on).map_err(|_| bad_cursor())?,
             id: p.id,
         }),
     };

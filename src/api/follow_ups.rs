@@ -6,7 +6,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
-use super::{ApiResult, Created, Page, PageParams, idempotent_create, to_body};
+use super::{ApiResult, Created, Page, PageParams, bad_cursor, idempotent_create, to_body};
 use crate::db;
 use crate::db::follow_ups::{FollowUp, Status};
 use crate::domain::asks::AskId;
@@ -90,15 +90,7 @@ pub async fn list(
     let (limit, position) = page.parse::<Position>()?;
     let after = match position {
         None => None,
-        Some(p) => Some((
-            parse_date(&p.due_on).map_err(|_| {
-                ServiceError::field(
-                    "cursor",
-                    "This cursor is not one this list gave out: start without it.",
-                )
-            })?,
-            p.id,
-        )),
+        Some(p) => Some((parse_date(&p.due_on).map_err(|_| bad_cursor())?, p.id)),
     };
     let rows = db::follow_ups::page_for(&state.pool, user.id, status, after, limit + 1).await?;
     Ok(Json(Page::of(

@@ -162,7 +162,7 @@ impl PageParams {
                     .ok()
                     .and_then(|bytes| serde_json::from_slice(&bytes).ok())
                     .map(Some)
-                    .ok_or("This cursor is not one this list gave out: start without it."),
+                    .ok_or(BAD_CURSOR),
             ),
         };
         match (limit, cursor) {
@@ -170,6 +170,14 @@ impl PageParams {
             _ => Err(ServiceError::Invalid(errors).into()),
         }
     }
+}
+
+/// What a cursor that no list gave out gets.
+const BAD_CURSOR: &str = "This cursor is not one this list gave out: start without it.";
+
+/// The 422 for a cursor whose position does not parse.
+pub fn bad_cursor() -> ServiceError {
+    ServiceError::field("cursor", BAD_CURSOR)
 }
 
 /// One page of a list, and where the next one starts (`null` on the last page).
