@@ -421,3 +421,56 @@ pub async fn introducers(
         next_cursor: None,
     }))
 }
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/contacts/{id}/relationships/{relationship_id}",
+    operation_id = "contacts_unlink",
+    tag = "contacts",
+    params(("id" = i64, Path, description = "The contact's id"), ("relationship_id" = i64, Path, description = "The relationship's id")),
+    responses((status = 204, description = "Unlinked"), crate::api::openapi::Problems)
+)]
+/// Removes a relationship of one of the user's own contacts.
+pub async fn unlink(
+    State(state): State<AppState>,
+    ApiWriter(user): ApiWriter,
+    Path((id, relationship)): Path<(ContactId, i64)>,
+) -> ApiResult<axum::http::StatusCode> {
+    service::unlink(&state.pool, &user, id, relationship).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// Which contact to merge into this one.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct MergeWith {
+    /// The duplicate: its asks, follow-ups and relationships move over, and it is archived.
+    pub other_contact_id: Option<ContactId>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/contacts/{id}/merge",
+    operation_id = "contacts_merge",
+    tag = "contacts",
+    params(("id" = i64, Path, description = "The contact that stays")),
+    request_body = MergeWith,
+    responses((status = 200, description = "The contact that stays, with everything of the other", body = ContactOut), crate::api::openapi::Problems)
+)]
+/// Merges a duplicate into this contact, as the duplicates page does: both of one person's
+/// network, both active.
+pub async fn merge(
+    State(state): State<AppState>,
+    ApiWriter(user): ApiWriter,
+    Path(id): Path<ContactId>,
+    Json(input): Json<MergeWith>,
+) -> ApiResult<Json<ContactOut>> {
+    let other = input.other_contact_id.ok_or_else(|| {
+        crate::domain::error::ServiceError::field(
+            "other_contact_id",
+            "Choose the contact to merge into this one.",
+        )
+    })?;
+    service::merge(&state.pool, &user, id, other).await?;
+    Ok(Json(service::visible(&state.pool, &user, id).await?.into()))
+}

@@ -57,6 +57,11 @@ pub fn router() -> Router<AppState> {
             get(contacts::relationships).post(contacts::link),
         )
         .route(
+            "/api/v1/contacts/{id}/relationships/{relationship_id}",
+            delete(contacts::unlink),
+        )
+        .route("/api/v1/contacts/{id}/merge", post(contacts::merge))
+        .route(
             "/api/v1/contacts/{id}/introducers",
             get(contacts::introducers),
         )
@@ -70,7 +75,16 @@ pub fn router() -> Router<AppState> {
             post(follow_ups::postpone),
         )
         .route("/api/v1/dashboard", get(dashboard::show))
+        .route(
+            "/api/v1/reps/{id}/coaching-notes",
+            get(dashboard::coaching_notes).post(dashboard::add_coaching_note),
+        )
+        .route(
+            "/api/v1/reps/{id}/goal",
+            axum::routing::put(dashboard::set_goal),
+        )
         .route("/api/v1/notifications", get(notifications::list))
+        .route("/api/v1/notifications/read", post(notifications::read_all))
         .route("/api/v1/notifications/{id}/read", post(notifications::read))
         .route("/api/v1/webhooks", get(list_webhooks).post(create_webhook))
         .route("/api/v1/webhooks/{id}", delete(delete_webhook))

@@ -80,6 +80,46 @@ pub async fn list(
     .await
 }
 
+/// Where a page of notifications starts: after this one (read or not, its time, its id).
+#[derive(Debug, Clone, Copy)]
+pub struct After {
+    pub read: bool,
+    pub created_at: OffsetDateTime,
+    pub id: NotificationId,
+}
+
+/// A page of the user's notifications in the list's order (unread first, newest first),
+/// after `after`.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn page(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    after: Option<After>,
+    limit: i64,
+) -> sqlx::Result<Vec<Notification>> {
+    sqlx::query_as!(
+        Notification,
+        r#"select n.notification_id as "notification_id: NotificationId", n.kind as "kind: NotificationKind",
+                  n.body, n.follow_up_id as "follow_up_id: FollowUpId", f.ask_id as "ask_id?: AskId",
+                  n.about_user_id as "about_user_id: UserId",
+                  coalesce(f.owner_id = n.user_id, false) as "own_follow_up!", n.read_at, n.created_at
+           from notifications n left join follow_ups f on f.follow_up_id = n.follow_up_id
+           where n.user_id = $1
+             and ($2::bool is null
+                  or (n.read_at is not null) > $2
+                  or ((n.read_at is not null) = $2 and (n.created_at, n.notification_id) < ($3, $4)))
+           order by n.read_at is not null, n.created_at desc, n.notification_id desc
+           limit $5"#,
+        user as UserId,
+        after.map(|a| a.read),
+        after.map(|a| a.created_at),
+        after.map(|a| a.id.0),
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
 /// Marks one of the user's notifications read; false when there is no such notification.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_read(

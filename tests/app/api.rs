@@ -736,6 +736,14 @@ async fn the_openapi_document_describes_every_route_and_the_reference_page_reads
         ("/api/v1/contacts/{id}/restore", &["post"]),
         ("/api/v1/contacts/{id}/relationships", &["get", "post"]),
         ("/api/v1/contacts/{id}/introducers", &["get"]),
+        (
+            "/api/v1/contacts/{id}/relationships/{relationship_id}",
+            &["delete"],
+        ),
+        ("/api/v1/contacts/{id}/merge", &["post"]),
+        ("/api/v1/notifications/read", &["post"]),
+        ("/api/v1/reps/{id}/coaching-notes", &["get", "post"]),
+        ("/api/v1/reps/{id}/goal", &["put"]),
         ("/api/v1/follow-ups", &["get", "post"]),
         ("/api/v1/follow-ups/{id}/done", &["post"]),
         ("/api/v1/follow-ups/{id}/postpone", &["post"]),
@@ -752,13 +760,13 @@ async fn the_openapi_document_describes_every_route_and_the_reference_page_reads
             operations += 1;
         }
     }
-    assert_eq!(operations, 25);
+    assert_eq!(operations, 31);
     assert_eq!(
         paths
             .values()
             .map(|m| m.as_object().unwrap().len())
             .sum::<usize>(),
-        25
+        31
     );
     assert_eq!(
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
@@ -785,5 +793,282 @@ async fn the_openapi_document_describes_every_route_and_the_reference_page_reads
         page.header("content-security-policy")
             .unwrap()
             .contains("script-src 'self'")
+    );
+}
+
+#[tokio::test]
+async fn relationships_merges_notifications_and_coaching_work_as_on_the_pages() {
+    let app = TestApp::spawn().await;
+    let lead = app
+        .create_user("lead@example.com", "Lea Lead", "manager", None)
+        .await;
+    let rita = app
+        .create_user("rita@example.com", "Rita Rep", "rep", Some(lead))
+        .await;
+    let t = token(&app, rita, TokenAccess::ReadWrite).await;
+    let lead_t = token(&app, lead, TokenAccess::ReadWrite).await;
+    let mut ids = Vec::new();
+    for (name, email) in [
+        ("Ann Bo", "ann@x.example"),
+        ("Cy Dee", "cy@x.example"),
+        ("Ann Bo", "ann2@x.example"),
+    ] {
+        let res = app
+            .api(
+                "POST",
+                "/api/v1/contacts",
+                &t,
+                Some(json!({ "name": name, "email": email })),
+                &[],
+            )
+            .await;
+        res.assert_status(StatusCode::CREATED);
+        ids.push(res.json()["id"].as_i64().unwrap());
+    }
+    let (ann, cy, ann2) = (ids[0], ids[1], ids[2]);
+
+    // Link Ann to Cy (a second link changes nothing), then Cy can introduce Ann.
+    let link = format!("/api/v1/contacts/{ann}/relationships");
+    let res = app
+        .api(
+            "POST",
+            &link,
+            &t,
+            Some(json!({ "other_contact_id": cy, "kind": "worked_with", "strength": 5 })),
+            &[],
+        )
+        .await;
+    res.assert_status(StatusCode::CREATED);
+    let relationship = res.json()["items"][0]["id"].as_i64().unwrap();
+    app.api(
+        "POST",
+        &link,
+        &t,
+        Some(json!({ "other_contact_id": cy })),
+        &[],
+    )
+    .await
+    .assert_status(StatusCode::OK);
+    let res = app
+        .api(
+            "GET",
+            &format!("/api/v1/contacts/{ann}/introducers"),
+            &t,
+            None,
+            &[],
+        )
+        .await;
+    res.assert_status(StatusCode::OK);
+    assert_eq!(res.json()["items"][0]["name"], "Cy Dee");
+    app.api("DELETE", &format!("{link}/{relationship}"), &t, None, &[])
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    let res = app.api("GET", &link, &t, None, &[]).await;
+    assert_eq!(res.json()["items"].as_array().unwrap().len(), 0);
+    app.api("DELETE", &format!("{link}/{relationship}"), &t, None, &[])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+
+    // Archive and restore; merge the duplicate Ann into the first.
+    let res = app
+        .api(
+            "POST",
+            &format!("/api/v1/contacts/{ann2}/archive"),
+            &t,
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(res.json()["archived"], true);
+    let res = app
+        .api(
+            "POST",
+            &format!("/api/v1/contacts/{ann}/merge"),
+            &t,
+            Some(json!({ "other_contact_id": ann2 })),
+            &[],
+        )
+        .await;
+    res.assert_status(StatusCode::CONFLICT);
+    let res = app
+        .api(
+            "POST",
+            &format!("/api/v1/contacts/{ann2}/restore"),
+            &t,
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(res.json()["archived"], false);
+    let res = app
+        .api(
+            "POST",
+            &format!("/api/v1/contacts/{ann}/merge"),
+            &t,
+            Some(json!({ "other_contact_id": ann2 })),
+            &[],
+        )
+        .await;
+    res.assert_status(StatusCode::OK);
+    assert_eq!(res.json()["id"], ann);
+    let res = app
+        .api("GET", &format!("/api/v1/contacts/{ann2}"), &t, None, &[])
+        .await;
+    assert_eq!(res.json()["archived"], true);
+
+    // The manager coaches: the note's action lands on the rep's follow-ups and notifications.
+    let notes = format!("/api/v1/reps/{rita}/coaching-notes");
+    let res = app
+        .api("POST", &notes, &lead_t, Some(json!({ "diagnosis": "Few asks", "committed_action": "Ask two clients a week", "metric": "asks", "inspect_on": "2999-01-04" })), &[])
+        .await;
+    res.assert_status(StatusCode::CREATED);
+    assert_eq!(res.json()["committed_action"], "Ask two clients a week");
+    let res = app
+        .api("POST", &notes, &lead_t, Some(json!({ "diagnosis": "", "committed_action": "x", "metric": "y", "inspect_on": "2000-01-01" })), &[])
+        .await;
+    res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<String> = field_errors(&res.json())
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect();
+    assert_eq!(fields, ["diagnosis", "inspect_on"]);
+    // A rep writes no notes, and reads only their own.
+    app.api("POST", &notes, &t, Some(json!({ "diagnosis": "a", "committed_action": "b", "metric": "c", "inspect_on": "2999-01-04" })), &[])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    let res = app.api("GET", &notes, &t, None, &[]).await;
+    assert_eq!(res.json()["items"].as_array().unwrap().len(), 1);
+    app.api(
+        "GET",
+        &format!("/api/v1/reps/{lead}/coaching-notes"),
+        &t,
+        None,
+        &[],
+    )
+    .await
+    .assert_status(StatusCode::NOT_FOUND);
+    let open = app
+        .api("GET", "/api/v1/follow-ups", &t, None, &[])
+        .await
+        .json();
+    assert!(
+        open["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "coaching")
+    );
+    let list = app
+        .api("GET", "/api/v1/notifications", &t, None, &[])
+        .await
+        .json();
+    let first = &list["items"][0];
+    assert_eq!(
+        (first["kind"].as_str(), first["read"].as_bool()),
+        (Some("coaching"), Some(false))
+    );
+    let id = first["id"].as_i64().unwrap();
+    app.api(
+        "POST",
+        &format!("/api/v1/notifications/{id}/read"),
+        &t,
+        None,
+        &[],
+    )
+    .await
+    .assert_status(StatusCode::NO_CONTENT);
+    app.api(
+        "POST",
+        &format!("/api/v1/notifications/{id}/read"),
+        &lead_t,
+        None,
+        &[],
+    )
+    .await
+    .assert_status(StatusCode::NOT_FOUND);
+    let res = app
+        .api("POST", "/api/v1/notifications/read", &t, None, &[])
+        .await;
+    assert_eq!(res.json()["marked"], 0);
+
+    // The goal, as on the scorecard.
+    let goal = format!("/api/v1/reps/{rita}/goal");
+    app.api(
+        "PUT",
+        &goal,
+        &lead_t,
+        Some(json!({ "annual_client_goal": 12, "asks_per_client": "2,5" })),
+        &[],
+    )
+    .await
+    .assert_status(StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.count("select annual_client_goal::int8 from users where email = 'rita@example.com'")
+            .await,
+        12
+    );
+    let res = app
+        .api(
+            "PUT",
+            &goal,
+            &lead_t,
+            Some(json!({ "annual_client_goal": -1, "asks_per_client": 0 })),
+            &[],
+        )
+        .await;
+    res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_errors(&res.json()).len(), 2);
+    app.api(
+        "PUT",
+        &goal,
+        &t,
+        Some(json!({ "annual_client_goal": 99, "asks_per_client": 3 })),
+        &[],
+    )
+    .await
+    .assert_status(StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn notifications_page_unread_first_then_newest_by_cursor() {
+    let app = TestApp::spawn().await;
+    let rep = app
+        .create_user("rita@example.com", "Rita Rep", "rep", None)
+        .await;
+    let t = token(&app, rep, TokenAccess::ReadWrite).await;
+    // Seven notices an hour apart; the 2nd, 4th and 6th are read.
+    sqlx::query(
+        "insert into notifications (user_id, kind, body, created_at, read_at)
+         select $1, 'info', 'notice ' || i, now() - make_interval(hours => 10 - i),
+                case when i % 2 = 0 then now() end
+         from generate_series(1, 7) i",
+    )
+    .bind(rep.0)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let mut bodies = Vec::new();
+    let mut path = "/api/v1/notifications?limit=2".to_string();
+    loop {
+        let page = app.api("GET", &path, &t, None, &[]).await;
+        page.assert_status(StatusCode::OK);
+        let page = page.json();
+        bodies.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["body"].as_str().unwrap().to_string()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/notifications?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(
+        bodies,
+        [
+            "notice 7", "notice 5", "notice 3", "notice 1", "notice 6", "notice 4", "notice 2"
+        ]
     );
 }
