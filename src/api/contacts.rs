@@ -474,3 +474,52 @@ pub async fn merge(
     service::merge(&state.pool, &user, id, other).await?;
     Ok(Json(service::visible(&state.pool, &user, id).await?.into()))
 }
+
+/// Two contacts of one person that look like the same one.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DuplicateOut {
+    pub contact_id: ContactId,
+    pub name: String,
+    pub company: Option<String>,
+    pub other_contact_id: ContactId,
+    pub other_name: String,
+    pub other_company: Option<String>,
+    pub owner_name: String,
+    /// Why they look alike.
+    pub reason: String,
+}
+
+/// How many pairs the list shows: the duplicates page's.
+const DUPLICATES: i64 = 100;
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/contacts/duplicates",
+    operation_id = "contacts_duplicates",
+    tag = "contacts",
+    responses((status = 200, description = "Pairs that look like one person, likeliest first", body = Page<DuplicateOut>), crate::api::openapi::Problems)
+)]
+/// Possible duplicates among the contacts the user sees, as the duplicates page lists them:
+/// merge one into the other with `POST /api/v1/contacts/{id}/merge`.
+pub async fn duplicates(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+) -> ApiResult<Json<Page<DuplicateOut>>> {
+    let pairs = db::contacts::possible_duplicates(&state.pool, user.id, DUPLICATES).await?;
+    Ok(Json(Page {
+        items: pairs
+            .into_iter()
+            .map(|p| DuplicateOut {
+                contact_id: p.a_id,
+                name: p.a_name,
+                company: p.a_company,
+                other_contact_id: p.b_id,
+                other_name: p.b_name,
+                other_company: p.b_company,
+                owner_name: p.owner_name,
+                reason: p.reason,
+            })
+            .collect(),
+        next_cursor: None,
+    }))
+}

@@ -38,7 +38,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/openapi.json", get(openapi::openapi_json))
         .route("/api/docs", get(openapi::docs_page))
-        .route("/api/v1/me", get(show_me))
+        .route("/api/v1/me", get(show_me).patch(update_me))
         .route("/api/v1/asks", get(asks::list).post(asks::create))
         .route("/api/v1/asks/{id}", get(asks::show).patch(asks::update))
         .route("/api/v1/asks/{id}/events", post(asks::add_event))
@@ -61,6 +61,7 @@ pub fn router() -> Router<AppState> {
             delete(contacts::unlink),
         )
         .route("/api/v1/contacts/{id}/merge", post(contacts::merge))
+        .route("/api/v1/contacts/duplicates", get(contacts::duplicates))
         .route(
             "/api/v1/contacts/{id}/introducers",
             get(contacts::introducers),
@@ -389,6 +390,52 @@ async fn show_me(ApiUser(user): ApiUser) -> Json<Me> {
         role: user.role,
         time_zone: user.time_zone,
     })
+}
+
+/// The profile fields a user changes on the settings page; what is left out stays.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+struct ProfileChange {
+    name: Option<String>,
+    /// An IANA time zone, such as `Europe/Berlin`.
+    time_zone: Option<String>,
+    /// Quiet hours for e-mail (no digests from `quiet_from` to `quiet_until`), 0 to 23.
+    quiet_from: Option<i16>,
+    quiet_until: Option<i16>,
+}
+
+#[utoipa::path(
+    patch,
+    path = "/api/v1/me",
+    operation_id = "me_update",
+    tag = "me",
+    request_body = ProfileChange,
+    responses((status = 200, description = "The token's user, as changed", body = Me), crate::api::openapi::Problems)
+)]
+/// Changes the token's user's own name, time zone or quiet hours, as the settings page does.
+async fn update_me(
+    State(state): State<AppState>,
+    ApiWriter(user): ApiWriter,
+    Json(change): Json<ProfileChange>,
+) -> ApiResult<Json<Me>> {
+    let (from, until) = db::users::quiet_hours(&state.pool, user.id).await?;
+    let form = crate::accounts::service::ProfileInput {
+        name: change.name.unwrap_or_else(|| user.name.clone()),
+        time_zone: change.time_zone.unwrap_or_else(|| user.time_zone.clone()),
+        quiet_from: change.quiet_from.unwrap_or(from).to_string(),
+        quiet_until: change.quiet_until.unwrap_or(until).to_string(),
+    };
+    crate::accounts::service::update_profile(&state.pool, &user, &form).await?;
+    let user = db::users::find(&state.pool, user.id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    Ok(Json(Me {
+        id: user.id,
+        email: user.email,
+        name: user.name,
+        role: user.role,
+        time_zone: user.time_zone,
+    }))
 }
 
 /// A 422 problem whose `errors` list says what is wrong with each field, with `extra`

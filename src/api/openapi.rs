@@ -97,6 +97,7 @@ impl Modify for BearerToken {
     ),
     paths(
         super::show_me,
+        super::update_me,
         super::asks::list,
         super::asks::create,
         super::asks::show,
@@ -113,6 +114,7 @@ impl Modify for BearerToken {
         super::contacts::introducers,
         super::contacts::unlink,
         super::contacts::merge,
+        super::contacts::duplicates,
         super::follow_ups::list,
         super::follow_ups::create,
         super::follow_ups::done,

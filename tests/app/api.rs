@@ -726,7 +726,8 @@ async fn the_openapi_document_describes_every_route_and_the_reference_page_reads
     let paths = doc["paths"].as_object().unwrap();
     let mut operations = 0;
     for (path, methods) in [
-        ("/api/v1/me", &["get"][..]),
+        ("/api/v1/me", &["get", "patch"][..]),
+        ("/api/v1/contacts/duplicates", &["get"]),
         ("/api/v1/asks", &["get", "post"]),
         ("/api/v1/asks/{id}", &["get", "patch"]),
         ("/api/v1/asks/{id}/events", &["post"]),
@@ -760,13 +761,13 @@ async fn the_openapi_document_describes_every_route_and_the_reference_page_reads
             operations += 1;
         }
     }
-    assert_eq!(operations, 31);
+    assert_eq!(operations, 33);
     assert_eq!(
         paths
             .values()
             .map(|m| m.as_object().unwrap().len())
             .sum::<usize>(),
-        31
+        33
     );
     assert_eq!(
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
@@ -868,6 +869,20 @@ async fn relationships_merges_notifications_and_coaching_work_as_on_the_pages() 
     app.api("DELETE", &format!("{link}/{relationship}"), &t, None, &[])
         .await
         .assert_status(StatusCode::NOT_FOUND);
+
+    // The two Anns look like one person.
+    let res = app
+        .api("GET", "/api/v1/contacts/duplicates", &t, None, &[])
+        .await;
+    res.assert_status(StatusCode::OK);
+    let pair = &res.json()["items"][0];
+    assert_eq!(
+        (
+            pair["contact_id"].as_i64(),
+            pair["other_contact_id"].as_i64()
+        ),
+        (Some(ann), Some(ann2))
+    );
 
     // Archive and restore; merge the duplicate Ann into the first.
     let res = app
@@ -1071,4 +1086,52 @@ async fn notifications_page_unread_first_then_newest_by_cursor() {
             "notice 7", "notice 5", "notice 3", "notice 1", "notice 6", "notice 4", "notice 2"
         ]
     );
+}
+
+#[tokio::test]
+async fn a_user_changes_their_profile_with_the_settings_pages_rules() {
+    let app = TestApp::spawn().await;
+    let rep = app
+        .create_user("rita@example.com", "Rita Rep", "rep", None)
+        .await;
+    let t = token(&app, rep, TokenAccess::ReadWrite).await;
+    let res = app
+        .api(
+            "PATCH",
+            "/api/v1/me",
+            &t,
+            Some(json!({ "time_zone": "America/Chicago", "quiet_from": 21 })),
+            &[],
+        )
+        .await;
+    res.assert_status(StatusCode::OK);
+    assert_eq!(
+        (
+            res.json()["name"].as_str(),
+            res.json()["time_zone"].as_str()
+        ),
+        (Some("Rita Rep"), Some("America/Chicago"))
+    );
+    assert_eq!(
+        app.count("select quiet_hours_start::int8 from users where email = 'rita@example.com'")
+            .await,
+        21
+    );
+    let res = app
+        .api(
+            "PATCH",
+            "/api/v1/me",
+            &t,
+            Some(json!({ "name": " ", "time_zone": "Mars/Olympus", "quiet_until": 24 })),
+            &[],
+        )
+        .await;
+    res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<String> = field_errors(&res.json())
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect();
+    assert_eq!(fields, ["name", "quiet_hours", "time_zone"]);
+    let me = app.api("GET", "/api/v1/me", &t, None, &[]).await.json();
+    assert_eq!(me["time_zone"], "America/Chicago");
 }
