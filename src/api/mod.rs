@@ -500,7 +500,7 @@ async fn list_webhooks(
 
 /// A new endpoint: its address, an optional description, and the events it wants (all of
 /// them when left out).
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewWebhook {
     url: String,
@@ -522,36 +522,41 @@ struct CreatedWebhook {
     path = "/api/v1/webhooks",
     operation_id = "create_webhook",
     tag = "webhooks",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeating a create with the same key returns the first result")),
     request_body = NewWebhook,
     responses((status = 201, description = "The endpoint, with its secret (shown this once)", body = CreatedWebhook), crate::api::openapi::Problems)
 )]
 async fn create_webhook(
     State(state): State<AppState>,
     ApiWriter(user): ApiWriter,
+    headers: HeaderMap,
     Json(input): Json<NewWebhook>,
-) -> AppResult<Response> {
+) -> ApiResult<Response> {
     admin_only(&user)?;
-    let new = match NewEndpoint::parse(&input.url, &input.description, input.event_types.as_deref())
-    {
-        Ok(new) => new,
-        Err(errors) => {
-            return Ok(validation_problem_with(&errors, serde_json::Map::new()));
-        }
+    let create = async {
+        let new = NewEndpoint::parse(&input.url, &input.description, input.event_types.as_deref())
+            .map_err(ServiceError::Invalid)?;
+        let created = webhooks::create(&state.pool, &user, &new).await?;
+        let endpoint = db::webhooks::find(&state.pool, created.endpoint_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        Ok(Created {
+            location: format!("/api/v1/webhooks/{}", created.endpoint_id),
+            body: to_body(&CreatedWebhook {
+                endpoint,
+                secret: created.secret,
+            })?,
+        })
     };
-    let created = webhooks::create(&state.pool, &user, &new).await?;
-    let endpoint = db::webhooks::find(&state.pool, created.endpoint_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let location = format!("/api/v1/webhooks/{}", created.endpoint_id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(CreatedWebhook {
-            endpoint,
-            secret: created.secret,
-        }),
+    idempotent_create(
+        &state,
+        &user,
+        &headers,
+        "POST /api/v1/webhooks",
+        &input,
+        create,
     )
-        .into_response())
+    .await
 }
 
 #[utoipa::path(

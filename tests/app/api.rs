@@ -1135,3 +1135,48 @@ async fn a_user_changes_their_profile_with_the_settings_pages_rules() {
     let me = app.api("GET", "/api/v1/me", &t, None, &[]).await.json();
     assert_eq!(me["time_zone"], "America/Chicago");
 }
+
+#[tokio::test]
+async fn a_webhook_created_twice_with_one_key_is_one_endpoint_with_one_secret() {
+    let app = TestApp::spawn().await;
+    let admin = app
+        .create_user("ada@example.com", "Ada Admin", "admin", None)
+        .await;
+    let t = token(&app, admin, TokenAccess::ReadWrite).await;
+    let body =
+        json!({ "url": "https://hooks.example.com/warmline", "event_types": ["ask.created"] });
+    let key = [("idempotency-key", "hook-1")];
+    let first = app
+        .api("POST", "/api/v1/webhooks", &t, Some(body.clone()), &key)
+        .await;
+    first.assert_status(StatusCode::CREATED);
+    let again = app
+        .api("POST", "/api/v1/webhooks", &t, Some(body), &key)
+        .await;
+    again.assert_status(StatusCode::CREATED);
+    assert_eq!(again.json()["secret"], first.json()["secret"]);
+    assert!(
+        first.json()["secret"]
+            .as_str()
+            .unwrap()
+            .starts_with("whsec_")
+    );
+    assert_eq!(app.count("select count(*) from webhook_endpoints").await, 1);
+    // A bad endpoint is a field-by-field 422 and frees the key it came with.
+    let res = app
+        .api(
+            "POST",
+            "/api/v1/webhooks",
+            &t,
+            Some(json!({ "url": "ftp://nope" })),
+            &[("idempotency-key", "hook-2")],
+        )
+        .await;
+    res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_errors(&res.json())[0].0, "url");
+    assert_eq!(
+        app.count("select count(*) from api_idempotency where key = 'hook-2'")
+            .await,
+        0
+    );
+}
