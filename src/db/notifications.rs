@@ -56,30 +56,6 @@ pub async fn unread_count(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result
     .await
 }
 
-/// The user's notifications, unread first, newest first.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn list(
-    db: impl PgExecutor<'_>,
-    user: UserId,
-    limit: i64,
-) -> sqlx::Result<Vec<Notification>> {
-    sqlx::query_as!(
-        Notification,
-        r#"select n.notification_id as "notification_id: NotificationId", n.kind as "kind: NotificationKind",
-                  n.body, n.follow_up_id as "follow_up_id: FollowUpId", f.ask_id as "ask_id?: AskId",
-                  n.about_user_id as "about_user_id: UserId",
-                  coalesce(f.owner_id = n.user_id, false) as "own_follow_up!", n.read_at, n.created_at
-           from notifications n left join follow_ups f on f.follow_up_id = n.follow_up_id
-           where n.user_id = $1
-           order by n.read_at is not null, n.created_at desc, n.notification_id desc
-           limit $2"#,
-        user as UserId,
-        limit
-    )
-    .fetch_all(db)
-    .await
-}
-
 /// Where a page of notifications starts: after this one (read or not, its time, its id).
 #[derive(Debug, Clone, Copy)]
 pub struct After {

@@ -56,7 +56,7 @@ async fn list_notifications(
     CurrentUser(user): CurrentUser,
     ctx: PageContext,
 ) -> AppResult<Response> {
-    let notifications = db::notifications::list(&state.pool, user.id, 200).await?;
+    let notifications = db::notifications::page(&state.pool, user.id, None, 200).await?;
     render(StatusCode::OK, &NotificationsPage { ctx, notifications })
 }
 

@@ -742,6 +742,7 @@ async fn every_page_is_accessible_and_fits_the_screen_on_a_phone_and_a_desktop()
         "/contacts/duplicates".into(),
         "/notifications".into(),
         "/settings".into(),
+        "/api/docs".into(),
     ];
     let manager_pages = vec![
         "/dashboard".to_string(),
@@ -796,7 +797,7 @@ async fn every_page_is_accessible_and_fits_the_screen_on_a_phone_and_a_desktop()
             }
         }
     }
-    assert_eq!(checked, 2 * (11 + 4 + 2));
+    assert_eq!(checked, 2 * (12 + 4 + 2));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     browser.close().await;
 }
