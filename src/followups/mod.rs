@@ -1,7 +1,7 @@
 //! `/follow-ups`: everything a rep owes, by due date; done and postpone in one click.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -10,7 +10,7 @@ use serde::Deserialize;
 use time::{Date, Duration};
 
 use crate::db;
-use crate::db::follow_ups::FollowUp;
+use crate::db::follow_ups::{FollowUp, OpenCounts, Status};
 use crate::domain::error::ServiceError;
 use crate::domain::fields::FieldErrors;
 use crate::domain::followups::FollowUpId;
@@ -32,19 +32,35 @@ pub fn router() -> Router<AppState> {
         .route("/follow-ups/{id}/postpone", post(postpone_follow_up))
 }
 
-/// Open follow-ups sorted by when they are due, in the owner's time zone.
+/// How many open follow-ups the follow-ups page lists at a time.
+pub const PAGE_SIZE: i64 = 100;
+
+/// How many open follow-ups My week lists: the soonest due; the follow-ups page has the rest.
+pub const WEEK_SIZE: i64 = 30;
+
+/// Open follow-ups sorted by when they are due, in the owner's time zone: one page of them,
+/// with every group's full count and where the next page starts.
 #[derive(Debug, Default)]
 pub struct Groups {
     pub overdue: Vec<FollowUp>,
     pub today: Vec<FollowUp>,
     pub this_week: Vec<FollowUp>,
     pub later: Vec<FollowUp>,
+    /// How many are open in each group, listed here or not.
+    pub counts: OpenCounts,
+    /// How many this page lists.
+    pub listed: usize,
+    /// The query string of the next page, when there are more.
+    pub next_page: Option<String>,
 }
 
 impl Groups {
     /// Sorts follow-ups around `today`.
     pub fn of(follow_ups: Vec<FollowUp>, today: Date) -> Self {
-        let mut groups = Self::default();
+        let mut groups = Self {
+            listed: follow_ups.len(),
+            ..Self::default()
+        };
         for f in follow_ups {
             let group = match f.due_on {
                 d if d < today => &mut groups.overdue,
@@ -59,18 +75,65 @@ impl Groups {
 
     /// Whether nothing is open.
     pub fn is_empty(&self) -> bool {
-        self.overdue.is_empty()
-            && self.today.is_empty()
-            && self.this_week.is_empty()
-            && self.later.is_empty()
+        self.counts.total() == 0
+    }
+
+    /// How many are open and due by the end of the week (overdue ones included).
+    pub fn due_this_week(&self) -> i64 {
+        self.counts.overdue + self.counts.today + self.counts.this_week
+    }
+
+    /// How many of those this page does not list.
+    pub fn unlisted_this_week(&self) -> i64 {
+        let listed = self.overdue.len() + self.today.len() + self.this_week.len();
+        self.due_this_week() - listed as i64
     }
 }
 
-/// The owner's open follow-ups, grouped, and their "today".
-pub async fn groups_for(state: &AppState, user: &User) -> AppResult<(Groups, Date)> {
+/// Where a page of open follow-ups starts, as it appears in the query string: after the
+/// follow-up due on `after_due` with id `after_id`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct PageQuery {
+    pub after_due: String,
+    pub after_id: String,
+}
+
+impl PageQuery {
+    /// The position, or the first page when either half is missing or malformed.
+    fn position(&self) -> Option<(Date, FollowUpId)> {
+        let due = crate::domain::dates::parse_date(self.after_due.trim()).ok()?;
+        let id = self.after_id.trim().parse().ok()?;
+        Some((due, FollowUpId(id)))
+    }
+}
+
+/// One page of the owner's open follow-ups, soonest due first, grouped, and their "today".
+/// The list reads through the owner's open-follow-up index from `after`, so every page costs
+/// the same however many are open.
+pub async fn groups_for(
+    state: &AppState,
+    user: &User,
+    after: Option<(Date, FollowUpId)>,
+    limit: i64,
+) -> AppResult<(Groups, Date)> {
     let today = db::users::today_in(&state.pool, &user.time_zone).await?;
-    let open = db::follow_ups::open_for(&state.pool, user.id).await?;
-    Ok((Groups::of(open, today), today))
+    let mut open =
+        db::follow_ups::page_for(&state.pool, user.id, Status::Open, after, limit + 1).await?;
+    let more = open.len() as i64 > limit;
+    open.truncate(limit as usize);
+    let next_page = more.then(|| open.last()).flatten().map(|last| {
+        serde_urlencoded::to_string([
+            ("after_due", last.due_on.to_string()),
+            ("after_id", last.follow_up_id.to_string()),
+        ])
+        .unwrap_or_default()
+    });
+    let counts = db::follow_ups::open_counts(&state.pool, user.id, today).await?;
+    let mut groups = Groups::of(open, today);
+    groups.counts = counts;
+    groups.next_page = next_page;
+    Ok((groups, today))
 }
 
 /// The follow-ups page.
@@ -79,6 +142,8 @@ pub async fn groups_for(state: &AppState, user: &User) -> AppResult<(Groups, Dat
 struct FollowUpsPage {
     ctx: PageContext,
     groups: Groups,
+    /// Whether this is a later page of the open list.
+    later_page: bool,
     done: Vec<FollowUp>,
     today: Date,
     form: NewForm,
@@ -101,11 +166,13 @@ async fn list_follow_ups(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ctx: PageContext,
+    Query(query): Query<PageQuery>,
 ) -> AppResult<Response> {
     page(
         &state,
         ctx,
         &user,
+        query.position(),
         NewForm::default(),
         FieldErrors::default(),
         StatusCode::OK,
@@ -117,17 +184,19 @@ async fn page(
     state: &AppState,
     ctx: PageContext,
     user: &User,
+    after: Option<(Date, FollowUpId)>,
     form: NewForm,
     errors: FieldErrors,
     status: StatusCode,
 ) -> AppResult<Response> {
-    let (groups, today) = groups_for(state, user).await?;
+    let (groups, today) = groups_for(state, user, after, PAGE_SIZE).await?;
     let done = db::follow_ups::recently_done(&state.pool, user.id, 10).await?;
     render(
         status,
         &FollowUpsPage {
             ctx,
             groups,
+            later_page: after.is_some(),
             done,
             today,
             form,
@@ -163,6 +232,7 @@ async fn create_follow_up(
                 &state,
                 ctx,
                 &user,
+                None,
                 form,
                 errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -234,6 +304,7 @@ async fn complete_selected(
             &state,
             ctx,
             &user,
+            None,
             NewForm::default(),
             errors,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -283,6 +354,7 @@ async fn postpone_follow_up(
                     &state,
                     ctx,
                     &user,
+                    None,
                     NewForm::default(),
                     FieldErrors::default(),
                     StatusCode::UNPROCESSABLE_ENTITY,

@@ -20,7 +20,7 @@ use crate::domain::asks::AskId;
 use crate::domain::asks::Channel;
 use crate::domain::contacts::ContactId;
 use crate::domain::users::User;
-use crate::followups::{Groups, groups_for};
+use crate::followups::{Groups, WEEK_SIZE, groups_for};
 use crate::state::AppState;
 use crate::web::auth::{AuthSession, CurrentUser};
 use crate::web::{AppResult, PageContext, render};
@@ -158,7 +158,7 @@ async fn week_page_with(
     mut form: AskForm,
     not_logged: NotLogged,
 ) -> AppResult<WeekPage> {
-    let (groups, today) = groups_for(state, user).await?;
+    let (groups, today) = groups_for(state, user, None, WEEK_SIZE).await?;
     if form.submission_id.is_empty() {
         form.submission_id = Uuid::new_v4().to_string();
     }

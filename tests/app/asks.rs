@@ -969,3 +969,78 @@ async fn a_source_named_for_the_first_time_is_written_once_with_its_ask_facts() 
     assert_eq!(asks, 2);
     assert_ne!(again, version, "the second ask changed the source's facts");
 }
+
+#[tokio::test]
+async fn a_long_list_of_follow_ups_pages_by_due_date_and_my_week_shows_the_soonest() {
+    let app = TestApp::spawn().await;
+    let rep = app.login_as_new("busy@example.com", "rep", None).await;
+    // 40 overdue, 5 due today, 18 later this week and 187 after it: 250 open, 2 done.
+    sqlx::query(
+        "insert into follow_ups (owner_id, kind, title, due_on)
+         select $1, 'other', 'Owed #' || lpad(n::text, 4, '0'),
+                (now() at time zone u.time_zone)::date
+                  + case when n <= 40 then -n when n <= 45 then 0
+                         when n <= 63 then 1 + n % 6 else 7 + n % 90 end
+         from generate_series(1, 250) n, users u where u.user_id = $1",
+    )
+    .bind(rep.0)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let done = app.owe(rep, "Already done", 0).await;
+    app.post_form(&format!("/follow-ups/{done}/done"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+
+    // Each item names its title more than once (its buttons' labels): the distinct titles.
+    let owed = |html: &str| -> std::collections::BTreeSet<String> {
+        html.match_indices("Owed #")
+            .map(|(at, _)| html[at..at + 10].to_string())
+            .collect()
+    };
+    let next = |html: &str| -> Option<String> {
+        let end = html.find(r#"" rel="next""#)?;
+        let start = html[..end].rfind("href=\"")? + 6;
+        Some(html[start..end].replace("&#38;", "&").replace("&amp;", "&"))
+    };
+    let mut seen = Vec::new();
+    let mut path = "/follow-ups".to_string();
+    let mut pages = 0;
+    loop {
+        let page = app.get(&path).await;
+        page.assert_status(StatusCode::OK)
+            .assert_contains("of 250 open")
+            .assert_lacks("Already done</span>");
+        let titles = owed(&page.body);
+        assert!(titles.len() <= 100, "a page lists at most 100");
+        seen.extend(titles);
+        pages += 1;
+        match next(&page.body) {
+            Some(link) if pages < 10 => path = link,
+            Some(link) => panic!("still a next page after ten: {link}"),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    // The first page holds the 40 overdue and counts each group in full.
+    app.get("/follow-ups")
+        .await
+        .assert_contains("Overdue <span class=\"count\">40</span>")
+        .assert_contains("Later <span class=\"count\">187</span>");
+    let unique: std::collections::BTreeSet<_> = seen.iter().collect();
+    assert_eq!(unique.len(), 250, "every open follow-up is listed");
+    assert_eq!(seen.len(), 250, "and none on two pages");
+
+    // A malformed position is the first page, not an error.
+    app.get("/follow-ups?after_due=yesterday&after_id=x")
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("Owed #0040");
+
+    // My week lists the soonest due and counts the rest of the week.
+    let week = app.get("/").await;
+    week.assert_status(StatusCode::OK)
+        .assert_contains("Overdue <span class=\"count\">40</span>")
+        .assert_contains("33 more due by the end of the week");
+    assert_eq!(owed(&week.body).len(), 30);
+}

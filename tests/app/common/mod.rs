@@ -234,7 +234,6 @@ impl TestApp {
         res
     }
 
-    /// The single number a `select count(*) …` returns.
     /// Adds an open follow-up for `owner`, due `days` after their local today; its id.
     pub async fn owe(&self, owner: UserId, title: &str, days: i32) -> i64 {
         sqlx::query_scalar(
@@ -250,6 +249,7 @@ impl TestApp {
         .unwrap()
     }
 
+    /// The single number a `select count(*) …` returns.
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap()
     }
