@@ -39,6 +39,8 @@ pub mod health;
 pub mod mail;
 /// `/notifications`.
 pub mod notifications;
+/// Warm paths through the team's networks, introduction requests, companies.
+pub mod paths;
 /// The route table: every feature's routes behind the shared layers.
 pub mod router;
 /// `warmline seed`: bulk synthetic data for benchmarks.

@@ -134,6 +134,7 @@ fn pages(state: &AppState) -> Router<AppState> {
         .merge(crate::team::router())
         .merge(crate::settings::router())
         .merge(crate::webhooks::router())
+        .merge(crate::paths::router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             csrf::verify_csrf,

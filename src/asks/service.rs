@@ -11,14 +11,14 @@ use crate::db::asks::{Ask, Locked, NewAsk};
 use crate::db::contacts::Choice;
 use crate::db::follow_ups::NewFollowUp;
 use crate::domain::asks::{
-    AskDetails, AskId, EventInput, EventKind, NewEvent, SOURCE_NAME_MAX_CHARS, Stage,
+    AskDetails, AskId, Channel, EventInput, EventKind, NewEvent, SOURCE_NAME_MAX_CHARS, Stage,
     TARGET_MAX_CHARS, titles,
 };
 use crate::domain::contacts::ContactId;
 use crate::domain::error::{ServiceError, ServiceResult};
 use crate::domain::fields::FieldErrors;
 use crate::domain::followups::{FollowUpId, FollowUpKind, parse_due};
-use crate::domain::users::User;
+use crate::domain::users::{User, UserId};
 use crate::followups;
 
 pub use crate::domain::rules::{CONNECTOR_LIMIT, CONNECTOR_WINDOW_DAYS};
@@ -225,6 +225,41 @@ pub async fn log_ask(
     db::audit::record(&mut *tx, Some(user.id), "ask", id.0, "create", changes).await?;
     tx.commit().await?;
     Ok(Outcome::Logged(id))
+}
+
+/// Logs an ask that goes through a colleague's network, inside the caller's transaction: the
+/// requester's copies of the colleague's contacts as source and target, the colleague
+/// credited, and the first follow-up as a quick log makes it.
+pub async fn log_assisted(
+    tx: &mut Transaction<'_, Postgres>,
+    user: &User,
+    source: &Choice,
+    target: &Choice,
+    reason: &str,
+    today: Date,
+    colleague: UserId,
+) -> sqlx::Result<AskId> {
+    let new = NewAsk {
+        rep: user.id,
+        source: source.contact_id,
+        target: Some(target.contact_id),
+        target_description: None,
+        reason,
+        channel: Channel::Other,
+        asked_on: today,
+        submission_id: Uuid::new_v4(),
+    };
+    let id = db::asks::insert(tx, &new)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
+    db::asks::set_assisted_by(tx, id, colleague).await?;
+    let title = titles::ask_follow_up(&source.name, &target.name);
+    let due = today + Duration::days(FOLLOW_UP_AFTER_DAYS);
+    add_follow_up(tx, user, FollowUpKind::AskFollowUp, &title, id, None, due).await?;
+    let changes = json!({ "source": source.contact_id, "target": target.contact_id, "reason": reason,
+                          "channel": Channel::Other, "asked_on": today.to_string(), "assisted_by": colleague });
+    db::audit::record(&mut **tx, Some(user.id), "ask", id.0, "create", changes).await?;
+    Ok(id)
 }
 
 async fn create_source(

@@ -197,6 +197,23 @@ pub async fn insert(
     .await
 }
 
+/// Credits a colleague whose network the ask went through.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn set_assisted_by(
+    tx: &mut Transaction<'_, Postgres>,
+    ask: AskId,
+    colleague: UserId,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update referral_asks set assisted_by_id = $2 where ask_id = $1",
+        ask as AskId,
+        colleague as UserId
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// The ask a form submission created, if it was submitted before.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_by_submission(

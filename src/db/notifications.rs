@@ -45,6 +45,27 @@ pub async fn insert_coaching(
     Ok(())
 }
 
+/// Tells a user about an introduction request: one made of them (with the follow-up to
+/// answer it) or the answer to theirs (`body` cut to the column's 2,000 characters).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn insert_intro_request(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    follow_up: Option<FollowUpId>,
+    body: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into notifications (user_id, follow_up_id, kind, body) values ($1, $2, $3, $4)",
+        user as UserId,
+        follow_up as Option<FollowUpId>,
+        NotificationKind::IntroRequest as NotificationKind,
+        body.chars().take(2000).collect::<String>()
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// How many of the user's notifications are unread.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn unread_count(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<i64> {

@@ -44,11 +44,13 @@ pub enum FollowUpKind {
     StayInTouch,
     /// Anything else.
     Other,
+    /// Answer a colleague's request for an introduction through one's network.
+    IntroRequest,
 }
 
 impl FollowUpKind {
     /// Every kind.
-    pub const ALL: [FollowUpKind; 9] = [
+    pub const ALL: [FollowUpKind; 10] = [
         Self::AskFollowUp,
         Self::ThankSource,
         Self::UpdateSource,
@@ -58,6 +60,7 @@ impl FollowUpKind {
         Self::Coaching,
         Self::StayInTouch,
         Self::Other,
+        Self::IntroRequest,
     ];
 
     /// The stored value.
@@ -72,6 +75,7 @@ impl FollowUpKind {
             Self::Coaching => "coaching",
             Self::StayInTouch => "stay_in_touch",
             Self::Other => "other",
+            Self::IntroRequest => "intro_request",
         }
     }
 

@@ -25,6 +25,7 @@ macro_rules! record_id {
 }
 
 pub mod asks;
+pub mod companies;
 pub mod contacts;
 pub mod content_lines;
 pub mod dates;

@@ -25,16 +25,20 @@ pub enum NotificationKind {
     Coaching,
     /// A notice about the system, such as a webhook endpoint turned off.
     Info,
+    /// A colleague asked for an introduction through the reader's network, or answered the
+    /// reader's request.
+    IntroRequest,
 }
 
 impl NotificationKind {
     /// Every kind.
-    pub const ALL: [NotificationKind; 5] = [
+    pub const ALL: [NotificationKind; 6] = [
         NotificationKind::Overdue,
         NotificationKind::Escalated,
         NotificationKind::Digest,
         NotificationKind::Coaching,
         NotificationKind::Info,
+        NotificationKind::IntroRequest,
     ];
 
     /// The stored value (also the list's badge and CSS class).
@@ -45,6 +49,7 @@ impl NotificationKind {
             Self::Digest => "digest",
             Self::Coaching => "coaching",
             Self::Info => "info",
+            Self::IntroRequest => "intro_request",
         }
     }
 

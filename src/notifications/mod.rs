@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 
 use crate::db;
 use crate::db::notifications::Notification;
-use crate::domain::notifications::NotificationId;
+use crate::domain::notifications::{NotificationId, NotificationKind};
 use crate::state::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::{AppError, AppResult, FlashKind, PageContext, redirect_with_flash, render};
@@ -40,6 +40,9 @@ impl Notification {
                 format!("/asks?rep={rep}&overdue=1"),
                 "See their overdue asks",
             ));
+        }
+        if self.kind == NotificationKind::IntroRequest {
+            return Some(("/intro-requests".into(), "Open the request"));
         }
         match (self.own_follow_up, self.follow_up_id, self.ask_id) {
             (true, Some(id), _) => {

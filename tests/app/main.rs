@@ -15,6 +15,7 @@ mod health;
 mod imports;
 mod lifecycle;
 mod merge;
+mod paths;
 mod security;
 mod server;
 mod sweeper;

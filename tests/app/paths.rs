@@ -1,0 +1,386 @@
+//! Warm paths across the team: companies as records, path search, introduction requests and
+//! the privacy between reps.
+
+use axum::http::StatusCode;
+use warmline::domain::users::UserId;
+
+use crate::common::{PASSWORD, TestApp};
+
+/// Adds a contact straight into `owner`'s network; its id.
+async fn contact(
+    app: &TestApp,
+    owner: UserId,
+    name: &str,
+    email: Option<&str>,
+    company: Option<&str>,
+    strength: i16,
+) -> i64 {
+    sqlx::query_scalar(
+        "insert into contacts (owner_id, name, email, phone, company, strength)
+         values ($1, $2, $3, 'tel-' || lower(replace($2, ' ', '')), $4, $5) returning contact_id",
+    )
+    .bind(owner.0)
+    .bind(name)
+    .bind(email)
+    .bind(company)
+    .bind(strength)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
+async fn relate(app: &TestApp, owner: UserId, a: i64, b: i64, strength: i16) {
+    sqlx::query(
+        "insert into relationships (owner_id, from_contact_id, to_contact_id, strength) values ($1, $2, $3, $4)",
+    )
+    .bind(owner.0)
+    .bind(a)
+    .bind(b)
+    .bind(strength)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+}
+
+async fn company_of(app: &TestApp, contact: i64) -> Option<i64> {
+    sqlx::query_scalar("select company_id from contacts where contact_id = $1")
+        .bind(contact)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+/// The colleague's secrets that must never reach the other rep before sharing.
+const SECRETS: [&str; 6] = [
+    "Dana Prospect",
+    "dana@contoso.com",
+    "Lee Link",
+    "lee@linkco.com",
+    "tel-danaprospect",
+    "tel-leelink",
+];
+
+fn assert_no_secrets(body: &str, place: &str) {
+    for secret in SECRETS {
+        assert!(!body.contains(secret), "{place} shows “{secret}”");
+    }
+}
+
+#[tokio::test]
+async fn companies_are_matched_by_normalised_name_and_e_mail_domain_and_an_admin_merges_them() {
+    let app = TestApp::spawn().await;
+    let admin = app.login_as_new("admin@example.com", "admin", None).await;
+    let rep = app.create_user("rep@example.com", "Rep", "rep", None).await;
+    let a = contact(
+        &app,
+        rep,
+        "Ann",
+        Some("ann@contoso.com"),
+        Some("Contoso Ltd."),
+        3,
+    )
+    .await;
+    let b = contact(&app, admin, "Bob", None, Some("CONTOSO, Inc"), 3).await;
+    let c = contact(&app, rep, "Cy", Some("cy@contoso.com"), None, 3).await;
+    let d = contact(&app, rep, "Di", Some("di@gmail.com"), None, 3).await;
+    let e = contact(&app, rep, "Ed", None, Some("Contoso Europe GmbH"), 3).await;
+    let contoso = company_of(&app, a).await.expect("matched");
+    assert_eq!(
+        company_of(&app, b).await,
+        Some(contoso),
+        "case, punctuation and suffix aside"
+    );
+    assert_eq!(
+        company_of(&app, c).await,
+        Some(contoso),
+        "by the e-mail domain"
+    );
+    assert_eq!(
+        company_of(&app, d).await,
+        None,
+        "a free mail domain names no company"
+    );
+    let europe = company_of(&app, e).await.expect("matched");
+    assert_ne!(europe, contoso);
+
+    // The admin sees everyone at the company; merging moves the other company's people over.
+    app.get(&format!("/companies/{contoso}"))
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("Ann")
+        .assert_contains("Bob");
+    app.post_form(
+        &format!("/companies/{europe}/merge"),
+        &[("into", "nobody at all")],
+    )
+    .await
+    .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+    .assert_contains("No company goes by that name.");
+    let merged = app
+        .post_form(
+            &format!("/companies/{europe}/merge"),
+            &[("into", "contoso")],
+        )
+        .await;
+    merged.assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(merged.location(), format!("/companies/{contoso}"));
+    assert_eq!(company_of(&app, e).await, Some(contoso));
+    app.get(&format!("/companies/{europe}"))
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    // The merged company's name finds the one kept from now on.
+    let later = contact(&app, rep, "Flo", None, Some("Contoso Europe"), 3).await;
+    assert_eq!(company_of(&app, later).await, Some(contoso));
+
+    // Only an admin merges.
+    let rep_client = app.new_client();
+    rep_client.login("rep@example.com", PASSWORD).await;
+    rep_client
+        .post_form(
+            &format!("/companies/{contoso}/merge"),
+            &[("into", "contoso")],
+        )
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_rep_finds_a_colleagues_path_requests_it_and_sees_the_details_only_once_accepted() {
+    let app = TestApp::spawn().await;
+    let sam = app.login_as_new("sam@example.com", "rep", None).await;
+    let mara = app
+        .create_user("mara@example.com", "Mara", "rep", None)
+        .await;
+    let lee = contact(
+        &app,
+        mara,
+        "Lee Link",
+        Some("lee@linkco.com"),
+        Some("LinkCo"),
+        5,
+    )
+    .await;
+    let dana = contact(
+        &app,
+        mara,
+        "Dana Prospect",
+        Some("dana@contoso.com"),
+        Some("Contoso Ltd"),
+        2,
+    )
+    .await;
+    relate(&app, mara, lee, dana, 4).await;
+    // Sam's own weak line into the company.
+    let own = contact(&app, sam, "Owen Own", None, Some("contoso"), 1).await;
+
+    let found = app.get("/paths?prospect=Contoso").await;
+    found
+        .assert_status(StatusCode::OK)
+        .assert_contains(
+            "Mara has a very strong relationship with someone who knows someone at Contoso Ltd",
+        )
+        .assert_contains("Mara has a weak relationship with someone at Contoso Ltd")
+        .assert_contains("You have a slight relationship with Owen Own at Contoso Ltd")
+        .assert_contains("Request an intro path from Mara");
+    assert_no_secrets(&found.body, "the search");
+    // The strongest path ranks first, and says why.
+    let first = found.body.find("Mara has a very strong").unwrap();
+    assert!(first < found.body.find("You have a slight").unwrap());
+    assert!(found.body.contains(
+        "Very strong relationship to the connector, strong from the connector to the prospect"
+    ));
+
+    let company = company_of(&app, dana).await.unwrap();
+    let page = app.get(&format!("/companies/{company}")).await;
+    page.assert_status(StatusCode::OK)
+        .assert_contains("Mara has a weak relationship with someone at Contoso Ltd")
+        .assert_contains("Owen Own");
+    assert_no_secrets(&page.body, "the company page");
+    // Mara's contacts stay out of Sam's pages, exports and API.
+    app.get(&format!("/contacts/{dana}"))
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    for path in [
+        "/contacts",
+        "/contacts/export.csv",
+        "/contacts/export.vcf",
+        "/contacts?q=dana",
+    ] {
+        assert_no_secrets(&app.get(path).await.body, path);
+    }
+
+    // A forged request for a path that is not there changes nothing.
+    let forged = app
+        .post_form(
+            "/intro-requests",
+            &[
+                ("holder_id", &mara.to_string()),
+                ("prospect_id", &own.to_string()),
+                ("prospect", "Contoso"),
+            ],
+        )
+        .await;
+    forged.assert_status(StatusCode::NOT_FOUND);
+    let message = "They are choosing a supplier this quarter <script>";
+    app.post_form(
+        "/intro-requests",
+        &[
+            ("holder_id", &mara.to_string()),
+            ("connector_id", &lee.to_string()),
+            ("prospect_id", &dana.to_string()),
+            ("message", message),
+            ("prospect", "Contoso"),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    // The same request twice is one request.
+    app.post_form(
+        "/intro-requests",
+        &[
+            ("holder_id", &mara.to_string()),
+            ("connector_id", &lee.to_string()),
+            ("prospect_id", &dana.to_string()),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(app.count("select count(*) from intro_requests").await, 1);
+    let waiting = app.get("/intro-requests").await;
+    waiting
+        .assert_contains("You asked Mara")
+        .assert_contains("waiting");
+    assert_no_secrets(&waiting.body, "the requester's list");
+
+    // Mara has a follow-up and a notification, and sees her own contacts by name.
+    let mara_client = app.new_client();
+    mara_client.login("mara@example.com", PASSWORD).await;
+    mara_client
+        .get("/follow-ups")
+        .await
+        .assert_contains("sam asks for an introduction to Dana Prospect through Lee Link");
+    mara_client
+        .get("/notifications")
+        .await
+        .assert_contains("Open the request");
+    let asked = mara_client.get("/intro-requests").await;
+    asked
+        .assert_contains("sam asks: Dana Prospect at Contoso Ltd, through Lee Link")
+        .assert_contains("They are choosing a supplier this quarter &#60;script&#62;");
+    let request: i64 = sqlx::query_scalar("select request_id from intro_requests")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+
+    // Sam cannot answer it; Mara accepts.
+    app.post_form(&format!("/intro-requests/{request}/accept"), &[])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    mara_client
+        .post_form(&format!("/intro-requests/{request}/accept"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    mara_client
+        .post_form(&format!("/intro-requests/{request}/accept"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.count("select count(*) from referral_asks").await,
+        1,
+        "accepting twice logs one ask"
+    );
+    let (rep, assisted, source, target): (i64, Option<i64>, String, String) = sqlx::query_as(
+        "select a.rep_id, a.assisted_by_id, s.name, t.name from referral_asks a
+         join contacts s on s.contact_id = a.source_contact_id join contacts t on t.contact_id = a.target_contact_id",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!((rep, assisted), (sam.0, Some(mara.0)));
+    assert_eq!(
+        (source.as_str(), target.as_str()),
+        ("Lee Link", "Dana Prospect")
+    );
+    assert_eq!(
+        app.count(
+            "select count(*) from follow_ups where kind = 'intro_request' and done_at is null"
+        )
+        .await,
+        0,
+        "Mara's follow-up is done"
+    );
+    // Now Sam has the details, in his own contacts.
+    app.get("/contacts?q=dana")
+        .await
+        .assert_contains("Dana Prospect");
+    app.get("/intro-requests")
+        .await
+        .assert_contains("accepted")
+        .assert_contains("Dana Prospect");
+    app.get("/notifications")
+        .await
+        .assert_contains("Mara accepted");
+}
+
+#[tokio::test]
+async fn a_declined_request_needs_a_reason_and_tells_the_requester() {
+    let app = TestApp::spawn().await;
+    let sam = app.login_as_new("sam@example.com", "rep", None).await;
+    let mara = app
+        .create_user("mara@example.com", "Mara", "rep", None)
+        .await;
+    let dana = contact(
+        &app,
+        mara,
+        "Dana Prospect",
+        Some("dana@contoso.com"),
+        Some("Contoso"),
+        4,
+    )
+    .await;
+    let _ = sam;
+    app.post_form(
+        "/intro-requests",
+        &[
+            ("holder_id", &mara.to_string()),
+            ("prospect_id", &dana.to_string()),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    let request: i64 = sqlx::query_scalar("select request_id from intro_requests")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let mara_client = app.new_client();
+    mara_client.login("mara@example.com", PASSWORD).await;
+    mara_client
+        .post_form(
+            &format!("/intro-requests/{request}/decline"),
+            &[("reason", "  ")],
+        )
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("Give a short reason");
+    mara_client
+        .post_form(
+            &format!("/intro-requests/{request}/decline"),
+            &[("reason", "We are in a dispute with them.")],
+        )
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    app.get("/notifications").await.assert_contains(
+        "Mara declined your introduction request: “We are in a dispute with them.”",
+    );
+    let mine = app.get("/intro-requests").await;
+    mine.assert_contains("declined")
+        .assert_contains("We are in a dispute with them.");
+    assert_no_secrets(&mine.body, "a declined request");
+    assert_eq!(app.count("select count(*) from referral_asks").await, 0);
+    // Answered is answered.
+    mara_client
+        .post_form(&format!("/intro-requests/{request}/accept"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(app.count("select count(*) from referral_asks").await, 0);
+}
