@@ -32,6 +32,7 @@ mod dashboard;
 mod follow_ups;
 mod notifications;
 mod openapi;
+mod paths;
 
 /// The API routes.
 pub fn router() -> Router<AppState> {
@@ -76,6 +77,9 @@ pub fn router() -> Router<AppState> {
             post(follow_ups::postpone),
         )
         .route("/api/v1/dashboard", get(dashboard::show))
+        .route("/api/v1/paths", get(paths::search))
+        .route("/api/v1/intro-requests", post(paths::create_request))
+        .route("/api/v1/intro-requests/{id}", get(paths::show_request))
         .route(
             "/api/v1/reps/{id}/coaching-notes",
             get(dashboard::coaching_notes).post(dashboard::add_coaching_note),

@@ -126,6 +126,9 @@ impl Modify for BearerToken {
         super::dashboard::coaching_notes,
         super::dashboard::add_coaching_note,
         super::dashboard::set_goal,
+        super::paths::search,
+        super::paths::create_request,
+        super::paths::show_request,
         super::list_webhooks,
         super::create_webhook,
         super::delete_webhook,
@@ -139,6 +142,7 @@ impl Modify for BearerToken {
         (name = "follow-ups", description = "What the user owes"),
         (name = "notifications", description = "What the sweeper and others said"),
         (name = "dashboard", description = "Managers' figures"),
+        (name = "paths", description = "Warm paths through the team's networks, and introduction requests"),
         (name = "webhooks", description = "Admins' event subscriptions"),
         (name = "me", description = "The token's user"),
     )

@@ -107,7 +107,11 @@ pub async fn set_follow_up(
 /// Requests the user made or was asked, newest first. Names of the holder's contacts are
 /// given to the holder, and to the requester once accepted.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn involving(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<Vec<IntroRequest>> {
+pub async fn involving(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    only: Option<IntroRequestId>,
+) -> sqlx::Result<Vec<IntroRequest>> {
     sqlx::query_as!(
         IntroRequest,
         r#"select r.request_id as "request_id: IntroRequestId",
@@ -127,10 +131,11 @@ pub async fn involving(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<Ve
            join contacts p on p.contact_id = r.prospect_contact_id
            left join contacts k on k.contact_id = r.connector_contact_id
            left join companies co on co.company_id = p.company_id
-           where r.requester_id = $1 or r.holder_id = $1
+           where (r.requester_id = $1 or r.holder_id = $1) and ($2::bigint is null or r.request_id = $2)
            order by (r.status = 'pending' and r.holder_id = $1) desc, r.created_at desc, r.request_id desc
            limit 200"#,
-        user as UserId
+        user as UserId,
+        only as Option<IntroRequestId>
     )
     .fetch_all(db)
     .await

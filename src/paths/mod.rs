@@ -185,7 +185,7 @@ async fn requests(
     failed: Option<IntroRequestId>,
     status: StatusCode,
 ) -> AppResult<Response> {
-    let requests = db::intro_requests::involving(&state.pool, user.id).await?;
+    let requests = db::intro_requests::involving(&state.pool, user.id, None).await?;
     render(
         status,
         &RequestsPage {

@@ -751,6 +751,9 @@ async fn the_openapi_document_describes_every_route_and_the_reference_page_reads
         ("/api/v1/notifications", &["get"]),
         ("/api/v1/notifications/{id}/read", &["post"]),
         ("/api/v1/dashboard", &["get"]),
+        ("/api/v1/paths", &["get"]),
+        ("/api/v1/intro-requests", &["post"]),
+        ("/api/v1/intro-requests/{id}", &["get"]),
         ("/api/v1/webhooks", &["get", "post"]),
         ("/api/v1/webhooks/{id}", &["delete"]),
     ] {
@@ -761,13 +764,13 @@ async fn the_openapi_document_describes_every_route_and_the_reference_page_reads
             operations += 1;
         }
     }
-    assert_eq!(operations, 33);
+    assert_eq!(operations, 36);
     assert_eq!(
         paths
             .values()
             .map(|m| m.as_object().unwrap().len())
             .sum::<usize>(),
-        33
+        36
     );
     assert_eq!(
         doc["components"]["securitySchemes"]["bearer"]["scheme"],

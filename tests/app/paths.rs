@@ -2,7 +2,9 @@
 //! the privacy between reps.
 
 use axum::http::StatusCode;
-use warmline::domain::users::UserId;
+use serde_json::{Value, json};
+use warmline::accounts::service::issue_token;
+use warmline::domain::users::{TokenAccess, UserId};
 
 use crate::common::{PASSWORD, TestApp};
 
@@ -383,4 +385,154 @@ async fn a_declined_request_needs_a_reason_and_tells_the_requester() {
         .await
         .assert_status(StatusCode::SEE_OTHER);
     assert_eq!(app.count("select count(*) from referral_asks").await, 0);
+}
+
+#[tokio::test]
+async fn the_api_returns_ranked_paths_with_a_colleagues_details_withheld_and_takes_requests() {
+    let app = TestApp::spawn().await;
+    let sam = app.create_user("sam@example.com", "Sam", "rep", None).await;
+    let manager = app
+        .create_user("boss@example.com", "Boss", "manager", None)
+        .await;
+    let mara = app
+        .create_user("mara@example.com", "Mara", "rep", Some(manager))
+        .await;
+    let lee = contact(
+        &app,
+        mara,
+        "Lee Link",
+        Some("lee@linkco.com"),
+        Some("LinkCo"),
+        5,
+    )
+    .await;
+    let dana = contact(
+        &app,
+        mara,
+        "Dana Prospect",
+        Some("dana@contoso.com"),
+        Some("Contoso Ltd"),
+        2,
+    )
+    .await;
+    relate(&app, mara, lee, dana, 4).await;
+    let sam_token = issue_token(&app.pool, None, sam, "test", TokenAccess::ReadWrite)
+        .await
+        .unwrap();
+    let boss_token = issue_token(&app.pool, None, manager, "test", TokenAccess::ReadOnly)
+        .await
+        .unwrap();
+
+    let found = app
+        .api(
+            "GET",
+            "/api/v1/paths?prospect=contoso%20ltd.",
+            &sam_token,
+            None,
+            &[],
+        )
+        .await;
+    found.assert_status(StatusCode::OK);
+    assert_no_secrets(&found.body, "the API's paths");
+    let body = found.json();
+    assert_eq!(body["company"]["name"], "Contoso Ltd");
+    let paths = body["paths"].as_array().unwrap();
+    assert_eq!(paths.len(), 2);
+    assert_eq!(paths[0]["holder_name"], "Mara");
+    assert_eq!(paths[0]["connector"]["contact_id"], lee);
+    assert_eq!(paths[0]["connector"]["withheld"], true);
+    assert_eq!(paths[0]["prospect"]["name"], Value::Null);
+    assert_eq!(paths[0]["prospect"]["email"], Value::Null);
+    assert_eq!(paths[0]["prospect"]["phone"], Value::Null);
+    assert!(paths[0]["score"].as_i64() > paths[1]["score"].as_i64());
+    assert!(!paths[0]["reasons"].as_array().unwrap().is_empty());
+
+    // Mara's manager sees her contacts, so nothing is withheld from him.
+    let boss = app
+        .api(
+            "GET",
+            "/api/v1/paths?prospect=Contoso",
+            &boss_token,
+            None,
+            &[],
+        )
+        .await
+        .json();
+    assert_eq!(boss["paths"][0]["prospect"]["name"], "Dana Prospect");
+    assert_eq!(boss["paths"][0]["prospect"]["email"], "dana@contoso.com");
+
+    // Nothing to search for is a 422 naming the field.
+    let empty = app
+        .api("GET", "/api/v1/paths?prospect=%20", &sam_token, None, &[])
+        .await;
+    empty.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(empty.json()["errors"][0]["field"], "prospect");
+
+    let request = json!({ "holder_id": mara, "connector_id": lee, "prospect_id": dana, "message": "Budget this quarter" });
+    let created = app
+        .api(
+            "POST",
+            "/api/v1/intro-requests",
+            &sam_token,
+            Some(request.clone()),
+            &[("idempotency-key", "req-1")],
+        )
+        .await;
+    created.assert_status(StatusCode::CREATED);
+    assert_no_secrets(&created.body, "the created request");
+    let id = created.json()["id"].as_i64().unwrap();
+    assert_eq!(created.json()["status"], "pending");
+    assert_eq!(
+        created.header("location"),
+        Some(format!("/api/v1/intro-requests/{id}").as_str())
+    );
+    let again = app
+        .api(
+            "POST",
+            "/api/v1/intro-requests",
+            &sam_token,
+            Some(request),
+            &[("idempotency-key", "req-1")],
+        )
+        .await;
+    again.assert_status(StatusCode::CREATED);
+    assert_eq!(again.json()["id"], id);
+    assert_eq!(app.count("select count(*) from intro_requests").await, 1);
+    // A read-only token cannot ask; a path that is not Mara's is not found.
+    app.api(
+        "POST",
+        "/api/v1/intro-requests",
+        &boss_token,
+        Some(json!({ "holder_id": mara, "prospect_id": dana })),
+        &[],
+    )
+    .await
+    .assert_status(StatusCode::FORBIDDEN);
+    app.api(
+        "POST",
+        "/api/v1/intro-requests",
+        &sam_token,
+        Some(json!({ "holder_id": manager, "prospect_id": dana })),
+        &[],
+    )
+    .await
+    .assert_status(StatusCode::NOT_FOUND);
+    app.api(
+        "GET",
+        &format!("/api/v1/intro-requests/{id}"),
+        &boss_token,
+        None,
+        &[],
+    )
+    .await
+    .assert_status(StatusCode::NOT_FOUND);
+    app.api(
+        "GET",
+        &format!("/api/v1/intro-requests/{id}"),
+        &sam_token,
+        None,
+        &[],
+    )
+    .await
+    .assert_status(StatusCode::OK);
 }

@@ -1089,6 +1089,6 @@ async fn schemathesis_finds_no_server_error_and_every_response_matches_the_docum
         String::from_utf8_lossy(&out.stderr),
         served.log.lock().unwrap()
     );
-    assert!(report.contains("Tested: 33"), "{report}");
+    assert!(report.contains("Tested: 36"), "{report}");
     assert!(served.signal_and_wait("TERM").await.success());
 }
