@@ -140,6 +140,21 @@ pub async fn show(
             .collect(),
         source_leaderboard: sources(&d.leaderboard),
         connector_load: sources(&d.connector_load),
+        team_assisted: TeamAssistedOut {
+            asks: d.team_assisted.asks,
+            intros: d.team_assisted.intros,
+            wins: d.team_assisted.wins,
+        },
+        generous_connectors: d
+            .generous
+            .iter()
+            .map(|g| ConnectorOut {
+                user_id: g.user_id,
+                name: g.name.clone(),
+                asks: g.asks,
+                intros: g.intros,
+            })
+            .collect(),
         weekly_trend: d
             .trend
             .iter()
@@ -173,7 +188,30 @@ pub struct DashboardOut {
     pub source_leaderboard: Vec<SourceOut>,
     /// Sources asked more than three times in 90 days.
     pub connector_load: Vec<SourceOut>,
+    /// Asks that went through a colleague's network.
+    pub team_assisted: TeamAssistedOut,
+    /// The colleagues whose paths were used most.
+    pub generous_connectors: Vec<ConnectorOut>,
     pub weekly_trend: Vec<WeekOut>,
+}
+
+/// Asks that went through a colleague's network, and how far they got.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TeamAssistedOut {
+    pub asks: i64,
+    pub intros: i64,
+    pub wins: i64,
+}
+
+/// A colleague whose paths helped.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ConnectorOut {
+    pub user_id: UserId,
+    pub name: String,
+    /// Asks logged through their network.
+    pub asks: i64,
+    /// Of those, introduced or further.
+    pub intros: i64,
 }
 
 /// Sums over the reps in scope.

@@ -6,7 +6,9 @@ use sqlx::PgPool;
 use time::{Date, Duration, Month};
 
 use crate::db;
-use crate::db::metrics::{OverdueByAge, RepStats, Scope, SourceRow, WeekRow};
+use crate::db::metrics::{
+    Connector, OverdueByAge, RepStats, Scope, SourceRow, TeamAssisted, WeekRow,
+};
 use crate::domain::asks::format_amount;
 use crate::domain::dates::week_start;
 use crate::domain::users::UserId;
@@ -29,6 +31,10 @@ pub struct Dashboard {
     pub overdue: Vec<OverdueByAge>,
     pub leaderboard: Vec<SourceRow>,
     pub connector_load: Vec<SourceRow>,
+    /// Asks that used a colleague's path, and how far they got.
+    pub team_assisted: TeamAssisted,
+    /// The colleagues whose paths were used most.
+    pub generous: Vec<Connector>,
     pub trend: Vec<WeekRow>,
     /// Asks in the period of the same length just before.
     pub previous_asks: i64,
@@ -98,6 +104,10 @@ pub async fn compute(primary: &PgPool, pool: &PgPool, scope: Scope) -> AppResult
     // The period of the same length just before, for the change in asks.
     let length = scope.to - scope.from + Duration::days(1);
     let (previous_from, previous_to) = (scope.from - length, scope.from - Duration::days(1));
+    let (team_assisted, generous) = tokio::try_join!(
+        db::metrics::team_assisted(pool, ids, scope),
+        db::metrics::generous_connectors(pool, ids, scope, 5),
+    )?;
     let (reps, previous_asks, found, promises, leaderboard, connector_load, coverage, overdue) = tokio::try_join!(
         db::metrics::rep_stats(pool, ids, scope),
         db::metrics::asks_made(pool, ids, previous_from, previous_to),
@@ -151,6 +161,8 @@ pub async fn compute(primary: &PgPool, pool: &PgPool, scope: Scope) -> AppResult
         overdue,
         leaderboard,
         connector_load,
+        team_assisted,
+        generous,
         trend,
         reps,
         totals,

@@ -8,6 +8,7 @@ use axum::response::Response;
 
 use crate::db;
 use crate::db::coaching::Note;
+use crate::db::metrics::TeamAssisted;
 use crate::domain::error::ServiceError;
 use crate::domain::fields::FieldErrors;
 use crate::domain::users::{User, UserId};
@@ -28,6 +29,8 @@ pub(super) struct ScorecardPage {
     d: Dashboard,
     filters: Filters,
     notes: Vec<Note>,
+    /// Colleagues' asks through this rep's network: their credit as a connector.
+    shared: TeamAssisted,
     required_weekly: i64,
     weeks_left: f64,
     wins_this_year: i64,
@@ -64,6 +67,7 @@ pub(super) async fn scorecard(
     let scope = scope_for(state, viewer, &filters).await?;
     let d = compute(&state.pool, &state.pool, scope).await?;
     let notes = db::coaching::for_rep(&state.pool, rep_id, 20).await?;
+    let shared = db::metrics::paths_shared(&state.pool, rep_id, scope).await?;
     let (goal, per_client, wins_this_year) = d.reps.first().map_or((0, 4.0, 0), |r| {
         (r.annual_client_goal, r.asks_per_client, r.wins_this_year)
     });
@@ -82,6 +86,7 @@ pub(super) async fn scorecard(
         d,
         filters,
         notes,
+        shared,
         required_weekly,
         weeks_left,
         wins_this_year,

@@ -600,3 +600,82 @@ pub async fn weekly_trend(
     .fetch_all(db)
     .await
 }
+
+/// Asks that went through a colleague's network, and how far they got.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TeamAssisted {
+    pub asks: i64,
+    pub intros: i64,
+    pub wins: i64,
+}
+
+/// The period's asks of reps in scope that a colleague's path made possible.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn team_assisted(db: &PgPool, ids: &[i64], s: Scope) -> sqlx::Result<TeamAssisted> {
+    sqlx::query_as!(
+        TeamAssisted,
+        r#"select count(*) as "asks!",
+                  count(*) filter (where stage = any(stages_reached_introduction())) as "intros!",
+                  count(*) filter (where stage = 'won') as "wins!"
+           from referral_asks
+           where assisted_by_id is not null and rep_id = any($1) and asked_on between $2 and $3"#,
+        ids,
+        s.from,
+        s.to
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// A colleague whose network helped reps in scope.
+#[derive(Debug, Clone)]
+pub struct Connector {
+    pub user_id: UserId,
+    pub name: String,
+    pub asks: i64,
+    pub intros: i64,
+}
+
+/// The team members whose paths the reps in scope used most in the period.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn generous_connectors(
+    db: &PgPool,
+    ids: &[i64],
+    s: Scope,
+    limit: i64,
+) -> sqlx::Result<Vec<Connector>> {
+    sqlx::query_as!(
+        Connector,
+        r#"select u.user_id as "user_id: UserId", u.name, count(*) as "asks!",
+                  count(*) filter (where a.stage = any(stages_reached_introduction())) as "intros!"
+           from referral_asks a join users u on u.user_id = a.assisted_by_id
+           where a.assisted_by_id is not null and a.rep_id = any($1) and a.asked_on between $2 and $3
+           group by u.user_id, u.name
+           order by count(*) desc, 4 desc, u.name
+           limit $4"#,
+        ids,
+        s.from,
+        s.to,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// The period's asks of colleagues that went through `helper`'s network: the helper's credit.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn paths_shared(db: &PgPool, helper: UserId, s: Scope) -> sqlx::Result<TeamAssisted> {
+    sqlx::query_as!(
+        TeamAssisted,
+        r#"select count(*) as "asks!",
+                  count(*) filter (where stage = any(stages_reached_introduction())) as "intros!",
+                  count(*) filter (where stage = 'won') as "wins!"
+           from referral_asks
+           where assisted_by_id = $1 and asked_on between $2 and $3"#,
+        helper as UserId,
+        s.from,
+        s.to
+    )
+    .fetch_one(db)
+    .await
+}

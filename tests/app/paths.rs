@@ -322,6 +322,32 @@ async fn a_rep_finds_a_colleagues_path_requests_it_and_sees_the_details_only_onc
     app.get("/notifications")
         .await
         .assert_contains("Mara accepted");
+
+    // The dashboard counts the team-assisted ask and credits Mara on her scorecard.
+    let admin_id = app
+        .create_user("admin@example.com", "Admin", "admin", None)
+        .await;
+    let admin = app.new_client();
+    admin.login("admin@example.com", PASSWORD).await;
+    let dashboard = admin.get("/dashboard").await;
+    dashboard.assert_status(StatusCode::OK);
+    let assisted = &dashboard.body[dashboard.body.find("id=\"team-assisted\"").unwrap()..];
+    assert!(assisted.contains("<dt>Asks</dt><dd>1</dd>"), "{assisted}");
+    let generous = &dashboard.body[dashboard.body.find("id=\"generous\"").unwrap()..];
+    assert!(generous.contains("<td>Mara</td><td data-label=\"Asks helped\">1</td>"));
+    admin
+        .get(&format!("/dashboard/reps/{mara}"))
+        .await
+        .assert_contains("1</strong> colleagues’ asks went through Mara’s network");
+    let token = issue_token(&app.pool, None, admin_id, "t", TokenAccess::ReadOnly)
+        .await
+        .unwrap();
+    let api = admin
+        .api("GET", "/api/v1/dashboard", &token, None, &[])
+        .await
+        .json();
+    assert_eq!(api["team_assisted"]["asks"], 1);
+    assert_eq!(api["generous_connectors"][0]["name"], "Mara");
 }
 
 #[tokio::test]
