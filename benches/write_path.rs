@@ -257,6 +257,7 @@ async fn main() {
         reps: 4,
         contacts: 100_000,
         asks: 100_000,
+        relationships: 0,
     };
     let started = Instant::now();
     warmline::seed::seed(&pool, size, today, false)

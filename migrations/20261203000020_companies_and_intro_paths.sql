@@ -77,10 +77,6 @@ declare
     d text;
     matched bigint;
 begin
-    if tg_op = 'UPDATE' and new.company is not distinct from old.company
-       and new.email is not distinct from old.email then
-        return new;
-    end if;
     if new.company is null and new.email is null then
         new.company_id := null;
         return new;
@@ -104,8 +100,14 @@ begin
 end
 $$;
 
-create trigger contacts_match_company before insert or update of company, email on contacts
-    for each row execute function contacts_match_company();
+-- Two triggers with WHEN clauses, so that a row without a company or an e-mail (the quick
+-- log's new source) and an update that leaves both alone never call the function.
+create trigger contacts_match_company before insert on contacts
+    for each row when (new.company is not null or new.email is not null)
+    execute function contacts_match_company();
+create trigger contacts_rematch_company before update of company, email on contacts
+    for each row when (old.company is distinct from new.company or old.email is distinct from new.email)
+    execute function contacts_match_company();
 
 -- Today's contacts, matched once.
 do $$

@@ -48,6 +48,9 @@ enum Command {
         /// Asks over the last two years, with their events and follow-ups.
         #[arg(long, default_value_t = 1_000_000)]
         asks: usize,
+        /// Relationships between contacts of one network, for path search.
+        #[arg(long, default_value_t = 1_000_000)]
+        relationships: usize,
         /// Seed even though the database holds data that is not seed data.
         #[arg(long)]
         force: bool,
@@ -152,6 +155,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             reps,
             contacts,
             asks,
+            relationships,
             force,
         } => {
             if reps == 0 {
@@ -163,6 +167,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 reps,
                 contacts,
                 asks,
+                relationships,
             };
             let result = crate::seed::seed(
                 &db.pool,
@@ -174,9 +179,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             db.shutdown().await?;
             let r = result?;
             println!(
-                "seeded {} users, {} contacts, {} asks, {} events, {} follow-ups in {:.1} s (password {})",
+                "seeded {} users, {} contacts at {} companies, {} relationships, {} asks, {} events, {} follow-ups in {:.1} s (password {})",
                 r.users,
                 r.contacts,
+                r.companies,
+                r.relationships,
                 r.asks,
                 r.events,
                 r.follow_ups,

@@ -53,6 +53,8 @@ pub struct AskOut {
     pub closed_at: Option<time::OffsetDateTime>,
     /// An open follow-up of the ask is overdue.
     pub overdue: bool,
+    /// The colleague whose network the ask went through, credited as its connector.
+    pub assisted_by: Option<String>,
 }
 
 impl From<Ask> for AskOut {
@@ -78,6 +80,7 @@ impl From<Ask> for AskOut {
             amount_won_cents: ask.amount_won_cents,
             closed_at: ask.closed_at,
             overdue: ask.overdue,
+            assisted_by: ask.assisted_by_name,
         }
     }
 }

@@ -28,6 +28,8 @@ pub struct Ask {
     pub closed_at: Option<OffsetDateTime>,
     /// An open follow-up of this ask is overdue.
     pub overdue: bool,
+    /// The colleague whose network the ask went through, credited as its connector.
+    pub assisted_by_name: Option<String>,
 }
 
 impl Ask {
@@ -44,11 +46,12 @@ const ASK_COLUMNS: &str = "a.ask_id, a.rep_id, u.name as rep_name, a.source_cont
     s.name as source_name, a.target_contact_id, t.name as target_name, a.target_description, \
     a.reason, a.channel, a.asked_on, a.stage, a.amount_won_cents, a.closed_at, \
     exists (select 1 from follow_ups f where f.ask_id = a.ask_id and f.done_at is null \
-            and f.overdue_since is not null) as overdue";
+            and f.overdue_since is not null) as overdue, h.name as assisted_by_name";
 
 const ASK_JOINS: &str = " join users u on u.user_id = a.rep_id \
     join contacts s on s.contact_id = a.source_contact_id \
-    left join contacts t on t.contact_id = a.target_contact_id";
+    left join contacts t on t.contact_id = a.target_contact_id \
+    left join users h on h.user_id = a.assisted_by_id";
 
 /// An ask the viewer may see. The columns are the list's ([`ASK_COLUMNS`]), written out so
 /// that this most-read query is checked against the schema at compile time.
@@ -66,11 +69,13 @@ pub async fn find_visible(
                   a.target_description, a.reason, a.channel as "channel: Channel", a.asked_on,
                   a.stage as "stage: Stage", a.amount_won_cents, a.closed_at,
                   exists (select 1 from follow_ups f where f.ask_id = a.ask_id and f.done_at is null
-                          and f.overdue_since is not null) as "overdue!"
+                          and f.overdue_since is not null) as "overdue!",
+                  h.name as "assisted_by_name?"
            from referral_asks a
            join users u on u.user_id = a.rep_id
            join contacts s on s.contact_id = a.source_contact_id
            left join contacts t on t.contact_id = a.target_contact_id
+           left join users h on h.user_id = a.assisted_by_id
            where a.ask_id = $1 and a.rep_id in (select visible_user_ids($2))"#,
         id as AskId,
         viewer as UserId

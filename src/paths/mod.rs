@@ -148,15 +148,15 @@ impl IntroRequest {
             .prospect_name
             .clone()
             .unwrap_or_else(|| "someone".into());
-        let holder = if self.holder_id == reader.id {
-            "you".to_string()
+        let (holder, holders) = if self.holder_id == reader.id {
+            ("you".to_string(), "your".to_string())
         } else {
-            self.holder_name.clone()
+            (self.holder_name.clone(), format!("{}’s", self.holder_name))
         };
         match (&self.connector_contact_id, &self.connector_name) {
             (None, _) => format!("{prospect}{at}, introduced by {holder}"),
-            (Some(_), Some(c)) => format!("{prospect}{at}, through {c}, {holder}’s contact"),
-            (Some(_), None) => format!("{prospect}{at}, through a contact of {holder}’s"),
+            (Some(_), Some(c)) => format!("{prospect}{at}, through {c}, {holders} contact"),
+            (Some(_), None) => format!("{prospect}{at}, through one of {holders} contacts"),
         }
     }
 }

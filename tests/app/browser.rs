@@ -721,15 +721,22 @@ async fn every_page_is_accessible_and_fits_the_screen_on_a_phone_and_a_desktop()
         .await
         .unwrap()
         .expect("an empty database");
-    let (sam_id, ask, contact): (i64, i64, i64) = sqlx::query_as(
+    let (sam_id, ask, contact, company): (i64, i64, i64, i64) = sqlx::query_as(
         "select u.user_id,
                 (select min(ask_id) from referral_asks where rep_id = u.user_id),
-                (select min(contact_id) from contacts where owner_id = u.user_id)
+                (select min(contact_id) from contacts where owner_id = u.user_id),
+                (select min(company_id) from contacts where owner_id = u.user_id)
          from users u where u.email = 'sam@demo.warmline.example'",
     )
     .fetch_one(&pool)
     .await
     .unwrap();
+    let company_name: String =
+        sqlx::query_scalar("select replace(name, ' ', '+') from companies where company_id = $1")
+            .bind(company)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     let rep_pages = vec![
         "/".to_string(),
         "/asks".into(),
@@ -743,6 +750,9 @@ async fn every_page_is_accessible_and_fits_the_screen_on_a_phone_and_a_desktop()
         "/notifications".into(),
         "/settings".into(),
         "/api/docs".into(),
+        format!("/companies/{company}"),
+        format!("/paths?prospect={company_name}"),
+        "/intro-requests".into(),
     ];
     let manager_pages = vec![
         "/dashboard".to_string(),
@@ -770,7 +780,7 @@ async fn every_page_is_accessible_and_fits_the_screen_on_a_phone_and_a_desktop()
                 for violation in axe_violations(&browser, &axe).await {
                     problems.push(format!("{email} {page} at {width} px: {violation}"));
                 }
-                let name = match page.trim_matches('/') {
+                let name = match page.trim_matches('/').split('?').next().unwrap_or("") {
                     "" => "week".to_string(),
                     path => path.replace('/', "-"),
                 };
@@ -797,7 +807,7 @@ async fn every_page_is_accessible_and_fits_the_screen_on_a_phone_and_a_desktop()
             }
         }
     }
-    assert_eq!(checked, 2 * (12 + 4 + 2));
+    assert_eq!(checked, 2 * (15 + 4 + 2));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     browser.close().await;
 }
@@ -828,4 +838,143 @@ async fn wait_for(browser: &Browser, condition: &str, arg: &str) {
     }
     let toast = browser.text("#toast").await;
     panic!("waited in vain for {arg:?}; the toast says {toast:?}");
+}
+
+#[tokio::test]
+async fn a_rep_borrows_a_colleagues_path_and_the_colleague_accepts_on_their_phone() {
+    let Some(browser) = Browser::start_server_and_browser().await else {
+        return;
+    };
+    let app = &browser.app;
+    app.create_user("sam@example.com", "Sam Seller", "rep", None)
+        .await;
+    let mara = app
+        .create_user("mara@example.com", "Mara Mentor", "rep", None)
+        .await;
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "insert into contacts (owner_id, name, email, phone, company, strength)
+         values ($1, 'Lee Link', 'lee@linkco.com', '+1 555 0101', 'LinkCo', 5),
+                ($1, 'Dana Prospect', 'dana@contoso.com', '+1 555 0102', 'Contoso Ltd', 2)
+         returning contact_id",
+    )
+    .bind(mara.0)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into relationships (owner_id, from_contact_id, to_contact_id, strength) values ($1, $2, $3, 4)",
+    )
+    .bind(mara.0)
+    .bind(ids[0])
+    .bind(ids[1])
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let client = &browser.client;
+
+    // Sam searches the team's networks for Contoso and sees Mara's path, without her contacts.
+    browser.login("sam@example.com", PASSWORD).await;
+    client.goto(&browser.url("/paths")).await.unwrap();
+    browser.fill("#prospect", "contoso").await;
+    browser.submit("form[role=search] button").await;
+    let paths = browser.text("#paths").await;
+    assert!(
+        paths.contains("Mara Mentor has a very strong relationship with someone who knows someone at Contoso Ltd"),
+        "{paths}"
+    );
+    for secret in [
+        "Lee Link",
+        "Dana Prospect",
+        "dana@contoso.com",
+        "+1 555 0102",
+    ] {
+        assert!(!client.source().await.unwrap().contains(secret), "{secret}");
+    }
+    browser.screenshot("paths-search").await;
+    click(&browser, Locator::Css("#paths details.request summary")).await;
+    browser
+        .fill(
+            "#paths textarea[name=message]",
+            "They are picking a supplier this quarter",
+        )
+        .await;
+    browser
+        .submit("#paths details.request button[type=submit]")
+        .await;
+    assert_eq!(
+        client.title().await.unwrap(),
+        "Introduction requests · Warmline"
+    );
+    assert!(browser.text(".flash").await.starts_with("Request sent"));
+
+    // Mara answers on her phone, from the notification.
+    client.delete_all_cookies().await.unwrap();
+    browser.viewport(375, 812).await;
+    browser.login("mara@example.com", PASSWORD).await;
+    client.goto(&browser.url("/notifications")).await.unwrap();
+    let open = client
+        .find(Locator::XPath("//a[normalize-space()='Open the request']"))
+        .await
+        .unwrap();
+    browser.click_and_wait(open).await;
+    let request = browser.text(".request").await;
+    assert!(
+        request.contains(
+            "Sam Seller asks: Dana Prospect at Contoso Ltd, through Lee Link, your contact"
+        ),
+        "{request}"
+    );
+    browser.screenshot("intro-request-375").await;
+    let fits = client
+        .execute(
+            "return document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        fits,
+        serde_json::Value::Bool(true),
+        "the request fits a phone"
+    );
+    let accept = client
+        .find(Locator::XPath(
+            "//button[normalize-space()='Accept and share']",
+        ))
+        .await
+        .unwrap();
+    client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'});",
+            vec![serde_json::to_value(&accept).unwrap()],
+        )
+        .await
+        .unwrap();
+    browser.click_and_wait(accept).await;
+    assert!(browser.text(".flash").await.starts_with("Accepted"));
+    browser.screenshot("intro-request-accepted-375").await;
+
+    // Sam's ask is logged, with Mara credited as the connector, and he has the details now.
+    client.delete_all_cookies().await.unwrap();
+    browser.viewport(1280, 900).await;
+    browser.login("sam@example.com", PASSWORD).await;
+    client.goto(&browser.url("/asks")).await.unwrap();
+    let list = browser.text("table").await;
+    assert!(list.contains("Lee Link through Mara Mentor"), "{list}");
+    assert!(list.contains("Dana Prospect"), "{list}");
+    let link = client
+        .find(Locator::Css("table a[href^='/asks/']"))
+        .await
+        .unwrap();
+    browser.click_and_wait(link).await;
+    assert!(
+        browser
+            .text("main")
+            .await
+            .contains("through Mara Mentor’s network")
+    );
+    browser.screenshot("ask-through-colleague").await;
+    client.goto(&browser.url("/contacts?q=dana")).await.unwrap();
+    assert!(browser.text("main").await.contains("Dana Prospect"));
+    browser.close().await;
 }

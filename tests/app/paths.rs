@@ -267,7 +267,7 @@ async fn a_rep_finds_a_colleagues_path_requests_it_and_sees_the_details_only_onc
         .assert_contains("Open the request");
     let asked = mara_client.get("/intro-requests").await;
     asked
-        .assert_contains("sam asks: Dana Prospect at Contoso Ltd, through Lee Link")
+        .assert_contains("sam asks: Dana Prospect at Contoso Ltd, through Lee Link, your contact")
         .assert_contains("They are choosing a supplier this quarter &#60;script&#62;");
     let request: i64 = sqlx::query_scalar("select request_id from intro_requests")
         .fetch_one(&app.pool)
