@@ -487,6 +487,29 @@ async fn the_api_returns_ranked_paths_with_a_colleagues_details_withheld_and_tak
     assert_eq!(boss["paths"][0]["prospect"]["name"], "Dana Prospect");
     assert_eq!(boss["paths"][0]["prospect"]["email"], "dana@contoso.com");
 
+    // Nor does any other list the API gives Sam.
+    for path in [
+        "/api/v1/contacts",
+        "/api/v1/contacts?q=dana",
+        "/api/v1/contacts/duplicates",
+        "/api/v1/asks",
+        "/api/v1/follow-ups",
+        "/api/v1/notifications",
+    ] {
+        let answer = app.api("GET", path, &sam_token, None, &[]).await;
+        answer.assert_status(StatusCode::OK);
+        assert_no_secrets(&answer.body, path);
+    }
+    app.api(
+        "GET",
+        &format!("/api/v1/contacts/{dana}"),
+        &sam_token,
+        None,
+        &[],
+    )
+    .await
+    .assert_status(StatusCode::NOT_FOUND);
+
     // Nothing to search for is a 422 naming the field.
     let empty = app
         .api("GET", "/api/v1/paths?prospect=%20", &sam_token, None, &[])
