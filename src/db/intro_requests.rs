@@ -219,7 +219,8 @@ pub async fn decline(
 }
 
 /// Gives `owner` their own copy of a colleague's contact, noted as shared, or finds the one
-/// they already have with its e-mail or LinkedIn address. Its id.
+/// they already have with its e-mail or LinkedIn address (the contact it was merged into, if
+/// it was). Its id.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn copy_contact(
     tx: &mut Transaction<'_, Postgres>,
@@ -245,10 +246,11 @@ pub async fn copy_contact(
         return Ok(id);
     }
     sqlx::query_scalar!(
-        r#"select o.contact_id as "contact_id!: ContactId" from contacts o, contacts c
-           where c.contact_id = $2 and o.owner_id = $1 and o.merged_into_id is null
+        r#"select coalesce(o.merged_into_id, o.contact_id) as "contact_id!: ContactId"
+           from contacts o, contacts c
+           where c.contact_id = $2 and o.owner_id = $1
              and (lower(o.email) = lower(c.email) or lower(o.linkedin_url) = lower(c.linkedin_url))
-           order by o.archived_at nulls first, o.contact_id limit 1"#,
+           order by o.merged_into_id is not null, o.archived_at nulls first, o.contact_id limit 1"#,
         owner as UserId,
         from as ContactId
     )

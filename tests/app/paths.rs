@@ -585,3 +585,121 @@ async fn the_api_returns_ranked_paths_with_a_colleagues_details_withheld_and_tak
     .await
     .assert_status(StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_prospect_is_found_by_linkedin_address_by_name_or_as_one_of_my_contacts() {
+    let app = TestApp::spawn().await;
+    let sam = app.login_as_new("sam@example.com", "rep", None).await;
+    let mara = app
+        .create_user("mara@example.com", "Mara", "rep", None)
+        .await;
+    let dana: i64 = sqlx::query_scalar(
+        "insert into contacts (owner_id, name, email, company, linkedin_url, strength)
+         values ($1, 'Dana Prospect', 'dana@contoso.com', 'Contoso', 'https://www.linkedin.com/in/dana-p/', 4)
+         returning contact_id",
+    )
+    .bind(mara.0)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let _ = dana;
+    // Sam has the same person, met at a fair, by e-mail only.
+    let mine = contact(&app, sam, "D. Prospect", Some("DANA@contoso.com"), None, 1).await;
+    let expected = "Mara has a strong relationship with someone at Contoso";
+    for prospect in [
+        "https://www.linkedin.com/in/dana-p".to_string(),
+        "HTTPS://WWW.LINKEDIN.COM/IN/DANA-P/".to_string(),
+        "dana prospect".to_string(),
+        mine.to_string(),
+    ] {
+        let query = serde_urlencoded::to_string([("prospect", prospect.as_str())]).unwrap();
+        let page = app.get(&format!("/paths?{query}")).await;
+        page.assert_status(StatusCode::OK).assert_contains(expected);
+        assert_no_secrets(&page.body, &prospect);
+    }
+    // Searching for one of Sam's contacts finds his own line too.
+    app.get(&format!("/paths?prospect={mine}"))
+        .await
+        .assert_contains("You have a slight relationship with D. Prospect at Contoso");
+    // A contact number Sam cannot see names nobody, and says so.
+    app.get(&format!("/paths?prospect={dana}"))
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("None of the contacts you can see has that number.");
+    app.get("/paths?prospect=Nobody+Known")
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("No paths");
+}
+
+#[tokio::test]
+async fn accepting_reuses_the_contact_the_requester_already_has_even_merged_away() {
+    let app = TestApp::spawn().await;
+    let sam = app.login_as_new("sam@example.com", "rep", None).await;
+    let mara = app
+        .create_user("mara@example.com", "Mara", "rep", None)
+        .await;
+    let dana = contact(
+        &app,
+        mara,
+        "Dana Prospect",
+        Some("dana@contoso.com"),
+        Some("Contoso"),
+        4,
+    )
+    .await;
+    // Sam once had Dana by e-mail, and merged that card into a newer one.
+    let old = contact(
+        &app,
+        sam,
+        "Dana (old card)",
+        Some("dana@contoso.com"),
+        None,
+        2,
+    )
+    .await;
+    let kept = contact(&app, sam, "Dana P.", None, None, 3).await;
+    sqlx::query(
+        "update contacts set merged_into_id = $2, archived_at = now() where contact_id = $1",
+    )
+    .bind(old)
+    .bind(kept)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    app.post_form(
+        "/intro-requests",
+        &[
+            ("holder_id", &mara.to_string()),
+            ("prospect_id", &dana.to_string()),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    let request: i64 = sqlx::query_scalar("select request_id from intro_requests")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let mara_client = app.new_client();
+    mara_client.login("mara@example.com", PASSWORD).await;
+    mara_client
+        .post_form(&format!("/intro-requests/{request}/accept"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let (target, source_name): (i64, String) = sqlx::query_as(
+        "select a.target_contact_id, s.name from referral_asks a join contacts s on s.contact_id = a.source_contact_id
+         where a.rep_id = $1",
+    )
+    .bind(sam.0)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(target, kept, "the card Sam kept, not a copy");
+    assert_eq!(source_name, "Mara", "Mara introduces Dana herself");
+    assert_eq!(
+        app.count("select count(*) from contacts where name = 'Dana Prospect'")
+            .await,
+        1,
+        "no copy was made"
+    );
+}
