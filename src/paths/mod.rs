@@ -223,8 +223,7 @@ async fn create_request(
         message: form.message.clone(),
     };
     match service::request(&state.pool, &user, &input).await {
-        Ok(_) => Ok(redirect_with_flash(
-            "/intro-requests",
+        Ok(_) => Ok(to_requests(
             FlashKind::Success,
             "Request sent. You will be told when your colleague answers.",
         )),
@@ -242,13 +241,14 @@ async fn create_request(
                 },
             )
         }
-        Err(ServiceError::Conflict(message)) => Ok(redirect_with_flash(
-            "/intro-requests",
-            FlashKind::Info,
-            &message,
-        )),
+        Err(ServiceError::Conflict(message)) => Ok(to_requests(FlashKind::Info, &message)),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Back to the requests, with a message about what just happened.
+fn to_requests(kind: FlashKind, message: &str) -> Response {
+    redirect_with_flash("/intro-requests", kind, message)
 }
 
 async fn accept_request(
@@ -257,16 +257,11 @@ async fn accept_request(
     Path(id): Path<IntroRequestId>,
 ) -> AppResult<Response> {
     match service::accept(&state.pool, &user, id).await {
-        Ok(_) => Ok(redirect_with_flash(
-            "/intro-requests",
+        Ok(_) => Ok(to_requests(
             FlashKind::Success,
             "Accepted. Your colleague has the details, and the ask is logged with you credited.",
         )),
-        Err(ServiceError::Conflict(message)) => Ok(redirect_with_flash(
-            "/intro-requests",
-            FlashKind::Info,
-            &message,
-        )),
+        Err(ServiceError::Conflict(message)) => Ok(to_requests(FlashKind::Info, &message)),
         Err(e) => Err(e.into()),
     }
 }
@@ -286,8 +281,7 @@ async fn decline_request(
     Form(form): Form<DeclineForm>,
 ) -> AppResult<Response> {
     match service::decline(&state.pool, &user, id, &form.reason).await {
-        Ok(()) => Ok(redirect_with_flash(
-            "/intro-requests",
+        Ok(()) => Ok(to_requests(
             FlashKind::Success,
             "Declined. Your colleague has your reason.",
         )),
@@ -302,11 +296,7 @@ async fn decline_request(
             )
             .await
         }
-        Err(ServiceError::Conflict(message)) => Ok(redirect_with_flash(
-            "/intro-requests",
-            FlashKind::Info,
-            &message,
-        )),
+        Err(ServiceError::Conflict(message)) => Ok(to_requests(FlashKind::Info, &message)),
         Err(e) => Err(e.into()),
     }
 }

@@ -44,6 +44,31 @@ async fn relate(app: &TestApp, owner: UserId, a: i64, b: i64, strength: i16) {
     .unwrap();
 }
 
+/// Mara's network in these tests: Lee Link (very strong), who knows Dana Prospect at Contoso
+/// Ltd (Mara's own line to Dana is weak). Their ids.
+async fn connector_and_prospect(app: &TestApp, owner: UserId) -> (i64, i64) {
+    let lee = contact(
+        app,
+        owner,
+        "Lee Link",
+        Some("lee@linkco.com"),
+        Some("LinkCo"),
+        5,
+    )
+    .await;
+    let dana = contact(
+        app,
+        owner,
+        "Dana Prospect",
+        Some("dana@contoso.com"),
+        Some("Contoso Ltd"),
+        2,
+    )
+    .await;
+    relate(app, owner, lee, dana, 4).await;
+    (lee, dana)
+}
+
 async fn company_of(app: &TestApp, contact: i64) -> Option<i64> {
     sqlx::query_scalar("select company_id from contacts where contact_id = $1")
         .bind(contact)
@@ -153,25 +178,7 @@ async fn a_rep_finds_a_colleagues_path_requests_it_and_sees_the_details_only_onc
     let mara = app
         .create_user("mara@example.com", "Mara", "rep", None)
         .await;
-    let lee = contact(
-        &app,
-        mara,
-        "Lee Link",
-        Some("lee@linkco.com"),
-        Some("LinkCo"),
-        5,
-    )
-    .await;
-    let dana = contact(
-        &app,
-        mara,
-        "Dana Prospect",
-        Some("dana@contoso.com"),
-        Some("Contoso Ltd"),
-        2,
-    )
-    .await;
-    relate(&app, mara, lee, dana, 4).await;
+    let (lee, dana) = connector_and_prospect(&app, mara).await;
     // Sam's own weak line into the company.
     let own = contact(&app, sam, "Owen Own", None, Some("contoso"), 1).await;
 
@@ -423,25 +430,7 @@ async fn the_api_returns_ranked_paths_with_a_colleagues_details_withheld_and_tak
     let mara = app
         .create_user("mara@example.com", "Mara", "rep", Some(manager))
         .await;
-    let lee = contact(
-        &app,
-        mara,
-        "Lee Link",
-        Some("lee@linkco.com"),
-        Some("LinkCo"),
-        5,
-    )
-    .await;
-    let dana = contact(
-        &app,
-        mara,
-        "Dana Prospect",
-        Some("dana@contoso.com"),
-        Some("Contoso Ltd"),
-        2,
-    )
-    .await;
-    relate(&app, mara, lee, dana, 4).await;
+    let (lee, dana) = connector_and_prospect(&app, mara).await;
     let sam_token = issue_token(&app.pool, None, sam, "test", TokenAccess::ReadWrite)
         .await
         .unwrap();
