@@ -360,7 +360,7 @@ async fn a_rep_finds_a_colleagues_path_requests_it_and_sees_the_details_only_onc
 #[tokio::test]
 async fn a_declined_request_needs_a_reason_and_tells_the_requester() {
     let app = TestApp::spawn().await;
-    let sam = app.login_as_new("sam@example.com", "rep", None).await;
+    app.login_as_new("sam@example.com", "rep", None).await;
     let mara = app
         .create_user("mara@example.com", "Mara", "rep", None)
         .await;
@@ -373,7 +373,6 @@ async fn a_declined_request_needs_a_reason_and_tells_the_requester() {
         4,
     )
     .await;
-    let _ = sam;
     app.post_form(
         "/intro-requests",
         &[
@@ -591,7 +590,6 @@ async fn a_prospect_is_found_by_linkedin_address_by_name_or_as_one_of_my_contact
     .fetch_one(&app.pool)
     .await
     .unwrap();
-    let _ = dana;
     // Sam has the same person, met at a fair, by e-mail only.
     let mine = contact(&app, sam, "D. Prospect", Some("DANA@contoso.com"), None, 1).await;
     let expected = "Mara has a strong relationship with someone at Contoso";
