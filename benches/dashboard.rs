@@ -136,6 +136,7 @@ async fn main() {
         timed!("connector load", m::connector_load(&pool, &ids, scope, 10));
         timed!("coverage", m::ask_coverage(&pool, &ids, scope));
         timed!("overdue", m::overdue_by_age(&pool, &ids, scope));
+        timed!("team-assisted", m::team_assisted(&pool, &ids, scope, 5));
         println!("  its queries one at a time: {}", parts.join(", "));
     }
     let team = time_page(&mut manager, 21).await;

@@ -104,11 +104,17 @@ pub async fn compute(primary: &PgPool, pool: &PgPool, scope: Scope) -> AppResult
     // The period of the same length just before, for the change in asks.
     let length = scope.to - scope.from + Duration::days(1);
     let (previous_from, previous_to) = (scope.from - length, scope.from - Duration::days(1));
-    let (team_assisted, generous) = tokio::try_join!(
-        db::metrics::team_assisted(pool, ids, scope),
-        db::metrics::generous_connectors(pool, ids, scope, 5),
-    )?;
-    let (reps, previous_asks, found, promises, leaderboard, connector_load, coverage, overdue) = tokio::try_join!(
+    let (
+        reps,
+        previous_asks,
+        found,
+        promises,
+        leaderboard,
+        connector_load,
+        coverage,
+        overdue,
+        (team_assisted, generous),
+    ) = tokio::try_join!(
         db::metrics::rep_stats(pool, ids, scope),
         db::metrics::asks_made(pool, ids, previous_from, previous_to),
         db::metrics::weekly_trend(pool, ids, since),
@@ -117,6 +123,7 @@ pub async fn compute(primary: &PgPool, pool: &PgPool, scope: Scope) -> AppResult
         db::metrics::connector_load(pool, ids, scope, 10),
         db::metrics::ask_coverage(pool, ids, scope),
         db::metrics::overdue_by_age(pool, ids, scope),
+        db::metrics::team_assisted(pool, ids, scope, 5),
     )?;
     let weeks = ((scope.to - scope.from).whole_days() + 1) as f64 / 7.0;
     let mut totals = Totals {

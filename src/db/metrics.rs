@@ -609,24 +609,6 @@ pub struct TeamAssisted {
     pub wins: i64,
 }
 
-/// The period's asks of reps in scope that a colleague's path made possible.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn team_assisted(db: &PgPool, ids: &[i64], s: Scope) -> sqlx::Result<TeamAssisted> {
-    sqlx::query_as!(
-        TeamAssisted,
-        r#"select count(*) as "asks!",
-                  count(*) filter (where stage = any(stages_reached_introduction())) as "intros!",
-                  count(*) filter (where stage = 'won') as "wins!"
-           from referral_asks
-           where assisted_by_id is not null and rep_id = any($1) and asked_on between $2 and $3"#,
-        ids,
-        s.from,
-        s.to
-    )
-    .fetch_one(db)
-    .await
-}
-
 /// A colleague whose network helped reps in scope.
 #[derive(Debug, Clone)]
 pub struct Connector {
@@ -636,18 +618,22 @@ pub struct Connector {
     pub intros: i64,
 }
 
-/// The team members whose paths the reps in scope used most in the period.
+/// The period's asks of reps in scope that a colleague's path made possible, and the team
+/// members whose paths they used most: one query over the assisted asks' partial index, whose
+/// window sums give the totals over every connector before the limit cuts the list.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn generous_connectors(
+pub async fn team_assisted(
     db: &PgPool,
     ids: &[i64],
     s: Scope,
     limit: i64,
-) -> sqlx::Result<Vec<Connector>> {
-    sqlx::query_as!(
-        Connector,
-        r#"select u.user_id as "user_id: UserId", u.name, count(*) as "asks!",
-                  count(*) filter (where a.stage = any(stages_reached_introduction())) as "intros!"
+) -> sqlx::Result<(TeamAssisted, Vec<Connector>)> {
+    let rows = sqlx::query!(
+        r#"select u.user_id as "user_id!: UserId", u.name as "name!", count(*) as "asks!",
+                  count(*) filter (where a.stage = any(stages_reached_introduction())) as "intros!",
+                  (sum(count(*)) over ())::int8 as "total_asks!",
+                  (sum(count(*) filter (where a.stage = any(stages_reached_introduction()))) over ())::int8 as "total_intros!",
+                  (sum(count(*) filter (where a.stage = 'won')) over ())::int8 as "total_wins!"
            from referral_asks a join users u on u.user_id = a.assisted_by_id
            where a.assisted_by_id is not null and a.rep_id = any($1) and a.asked_on between $2 and $3
            group by u.user_id, u.name
@@ -659,7 +645,24 @@ pub async fn generous_connectors(
         limit
     )
     .fetch_all(db)
-    .await
+    .await?;
+    let totals = rows
+        .first()
+        .map_or_else(TeamAssisted::default, |r| TeamAssisted {
+            asks: r.total_asks,
+            intros: r.total_intros,
+            wins: r.total_wins,
+        });
+    let connectors = rows
+        .into_iter()
+        .map(|r| Connector {
+            user_id: r.user_id,
+            name: r.name,
+            asks: r.asks,
+            intros: r.intros,
+        })
+        .collect();
+    Ok((totals, connectors))
 }
 
 /// The period's asks of colleagues that went through `helper`'s network: the helper's credit.
