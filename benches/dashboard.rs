@@ -49,6 +49,7 @@ async fn main() {
         report.follow_ups,
         support::secs(started.elapsed())
     );
+    println!("  seed phases: {}", report.phases_text());
     // Straight after the seed, as a newcomer's first look would be: the seed itself leaves
     // the tables vacuumed and analysed, and that time is in the figure above.
 

@@ -190,6 +190,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 started.elapsed().as_secs_f64(),
                 crate::seed::PASSWORD
             );
+            println!("  {}", r.phases_text());
             Ok(())
         }
         Command::Sweep => {

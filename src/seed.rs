@@ -35,7 +35,7 @@ pub struct Size {
 const COMPANIES: usize = 4001;
 
 /// What was created.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Report {
     pub users: u64,
     pub contacts: u64,
@@ -44,6 +44,19 @@ pub struct Report {
     pub follow_ups: u64,
     pub companies: u64,
     pub relationships: u64,
+    /// Where the time went, phase by phase, in order.
+    pub phases: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Report {
+    /// The phases as `name 1.2 s, …`.
+    pub fn phases_text(&self) -> String {
+        self.phases
+            .iter()
+            .map(|(name, took)| format!("{name} {:.1} s", took.as_secs_f64()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// Seeds the database. Refuses one that holds users other than seeded ones, unless `force`.
@@ -59,6 +72,7 @@ pub async fn seed(pool: &PgPool, size: Size, today: Date, force: bool) -> Result
              into it. Use an empty database, or pass --force to add seed data anyway."
         );
     }
+    let mut clock = std::time::Instant::now();
     let hash = password::hash(PASSWORD.to_string()).await?;
     let mut tx = pool.begin().await?;
     let mut report = Report::default();
@@ -139,6 +153,11 @@ pub async fn seed(pool: &PgPool, size: Size, today: Date, force: bool) -> Result
             .execute(&mut *tx)
             .await?;
     }
+    let mut lap = |report: &mut Report, name: &'static str| {
+        report.phases.push((name, clock.elapsed()));
+        clock = std::time::Instant::now();
+    };
+    lap(&mut report, "users and index drops");
     let mut contacts = plan_contacts(&mut rng, &reps, first_contact, size.contacts);
     let mut sources: HashMap<i64, Vec<i64>> = HashMap::new();
     let mut prospects: HashMap<i64, Vec<i64>> = HashMap::new();
@@ -160,6 +179,7 @@ pub async fn seed(pool: &PgPool, size: Size, today: Date, force: bool) -> Result
         today,
         &mut contacts,
     );
+    lap(&mut report, "planning");
     // The companies the contacts work at, made (or found) through the same function the
     // contacts trigger uses; the trigger itself is paused for the load, and each row carries
     // its company id.
@@ -180,9 +200,12 @@ pub async fn seed(pool: &PgPool, size: Size, today: Date, force: bool) -> Result
     .execute(&mut *tx)
     .await?;
     report.contacts = copy_contacts(&mut tx, &contacts, &companies).await?;
+    lap(&mut report, "companies and contacts");
     report.relationships =
         copy_relationships(&mut tx, &contacts, reps.len(), size.relationships, &mut rng).await?;
+    lap(&mut report, "relationships");
     let (asks, events, follow_ups) = copy_asks(&mut tx, &planned).await?;
+    lap(&mut report, "asks, events and follow-ups");
     report.asks = asks;
     report.events = events;
     report.follow_ups = follow_ups;
@@ -204,6 +227,7 @@ pub async fn seed(pool: &PgPool, size: Size, today: Date, force: bool) -> Result
     )
     .execute(&mut *tx)
     .await?;
+    lap(&mut report, "index builds");
     sqlx::query("select rebuild_ask_rollups($1)")
         .bind(&reps)
         .execute(&mut *tx)
@@ -223,6 +247,7 @@ pub async fn seed(pool: &PgPool, size: Size, today: Date, force: bool) -> Result
     // commit and the vacuums' are synchronous: a page is marked all-visible only once the
     // commits of its rows are known to be flushed, which a server with asynchronous commit
     // may not yet have done.
+    lap(&mut report, "rollups and commit");
     let mut conn = pool.acquire().await?;
     sqlx::raw_sql("set synchronous_commit = on")
         .execute(&mut *conn)
@@ -248,6 +273,7 @@ pub async fn seed(pool: &PgPool, size: Size, today: Date, force: bool) -> Result
     sqlx::raw_sql("reset synchronous_commit")
         .execute(&mut *conn)
         .await?;
+    lap(&mut report, "vacuum analyze");
     Ok(report)
 }
 

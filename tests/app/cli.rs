@@ -310,12 +310,35 @@ async fn seed_fills_an_empty_database_through_copy_and_refuses_real_data_without
             "600",
             "--asks",
             "3000",
+            "--relationships",
+            "2000",
         ],
         "",
     )
     .await;
     assert!(ok, "{stderr}");
     assert!(stdout.contains("3000 asks"), "{stdout}");
+    assert!(
+        stdout.contains("600 contacts at 600 companies, 2000 relationships"),
+        "{stdout}"
+    );
+    // Where the time went, phase by phase.
+    assert!(
+        stdout.contains(", relationships ") && stdout.contains("vacuum analyze"),
+        "{stdout}"
+    );
+    let within_networks: i64 = sqlx::query_scalar(
+        "select count(*) from relationships r join contacts a on a.contact_id = r.from_contact_id
+         join contacts b on b.contact_id = r.to_contact_id
+         where a.owner_id = r.owner_id and b.owner_id = r.owner_id and a.company_id is not null",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        within_networks, 2000,
+        "every relationship inside one network"
+    );
     let shape: (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
         "select (select count(*) from users where role = 'manager'), (select count(*) from users where role = 'rep'),
                 (select count(*) from contacts), (select count(*) from referral_asks),
