@@ -373,6 +373,33 @@ async fn a_declined_request_needs_a_reason_and_tells_the_requester() {
         4,
     )
     .await;
+    // A message too long for a request comes back beside the field, on an open card.
+    let long = "x".repeat(10_000);
+    app.post_form(
+        "/intro-requests",
+        &[
+            ("holder_id", &mara.to_string()),
+            ("prospect_id", &dana.to_string()),
+            ("message", &long),
+            ("prospect", "Contoso"),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+    .assert_contains("Keep the message under 2,000 characters.")
+    .assert_contains("<details class=\"request\" open>");
+    let nul = app
+        .post_form(
+            "/intro-requests",
+            &[
+                ("holder_id", &mara.to_string()),
+                ("prospect_id", &dana.to_string()),
+                ("message", "a\0b"),
+            ],
+        )
+        .await;
+    assert!(nul.status.is_client_error(), "{}", nul.status);
+    assert_eq!(app.count("select count(*) from intro_requests").await, 0);
     app.post_form(
         "/intro-requests",
         &[
@@ -388,14 +415,24 @@ async fn a_declined_request_needs_a_reason_and_tells_the_requester() {
         .unwrap();
     let mara_client = app.new_client();
     mara_client.login("mara@example.com", PASSWORD).await;
-    mara_client
-        .post_form(
-            &format!("/intro-requests/{request}/decline"),
-            &[("reason", "  ")],
-        )
-        .await
-        .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
-        .assert_contains("Give a short reason");
+    for (reason, message) in [
+        ("  ", "Give a short reason"),
+        (long.as_str(), "Keep the reason under 500 characters."),
+    ] {
+        mara_client
+            .post_form(
+                &format!("/intro-requests/{request}/decline"),
+                &[("reason", reason)],
+            )
+            .await
+            .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+            .assert_contains(message);
+    }
+    assert_eq!(
+        app.count("select count(*) from intro_requests where status = 'pending'")
+            .await,
+        1
+    );
     mara_client
         .post_form(
             &format!("/intro-requests/{request}/decline"),
