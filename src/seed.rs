@@ -153,11 +153,28 @@ pub async fn seed(pool: &PgPool, size: Size, today: Date, force: bool) -> Result
             .execute(&mut *tx)
             .await?;
     }
+    // Foreign keys likewise, as a restore does: each one checks every loaded row with its own
+    // lookup (three per relationship, four per ask), where adding it back afterwards checks
+    // the whole table with one join. They come back under their own names and definitions.
+    let foreign_keys: Vec<(String, String, String)> = sqlx::query_as(
+        "select conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid)
+         from pg_constraint
+         where contype = 'f'
+           and conrelid = any(array['contacts', 'referral_asks', 'ask_events', 'follow_ups', 'relationships']::regclass[])
+         order by 1, 2",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for (table, name, _) in &foreign_keys {
+        sqlx::raw_sql(&format!("alter table {table} drop constraint {name}"))
+            .execute(&mut *tx)
+            .await?;
+    }
     let mut lap = |report: &mut Report, name: &'static str| {
         report.phases.push((name, clock.elapsed()));
         clock = std::time::Instant::now();
     };
-    lap(&mut report, "users and index drops");
+    lap(&mut report, "users, index and key drops");
     let mut contacts = plan_contacts(&mut rng, &reps, first_contact, size.contacts);
     let mut sources: HashMap<i64, Vec<i64>> = HashMap::new();
     let mut prospects: HashMap<i64, Vec<i64>> = HashMap::new();
@@ -215,6 +232,14 @@ pub async fn seed(pool: &PgPool, size: Size, today: Date, force: bool) -> Result
     for (_, definition) in &indexes {
         sqlx::raw_sql(definition).execute(&mut *tx).await?;
     }
+    lap(&mut report, "index builds");
+    for (table, name, definition) in &foreign_keys {
+        sqlx::raw_sql(&format!(
+            "alter table {table} add constraint {name} {definition}"
+        ))
+        .execute(&mut *tx)
+        .await?;
+    }
     sqlx::raw_sql(
         "alter table contacts alter column contact_id set generated always;
          alter table referral_asks alter column ask_id set generated always;
@@ -227,7 +252,7 @@ pub async fn seed(pool: &PgPool, size: Size, today: Date, force: bool) -> Result
     )
     .execute(&mut *tx)
     .await?;
-    lap(&mut report, "index builds");
+    lap(&mut report, "foreign key checks");
     sqlx::query("select rebuild_ask_rollups($1)")
         .bind(&reps)
         .execute(&mut *tx)
@@ -252,7 +277,7 @@ pub async fn seed(pool: &PgPool, size: Size, today: Date, force: bool) -> Result
     sqlx::raw_sql("set synchronous_commit = on")
         .execute(&mut *conn)
         .await?;
-    for table in [
+    let mut tables = vec![
         "users",
         "contacts",
         "referral_asks",
@@ -265,10 +290,34 @@ pub async fn seed(pool: &PgPool, size: Size, today: Date, force: bool) -> Result
         "ask_rollups",
         "ask_week_rollups",
         "ask_year_rollups",
-    ] {
-        sqlx::raw_sql(&format!("vacuum (analyze) {table}"))
-            .execute(&mut *conn)
-            .await?;
+    ];
+    // A page becomes all-visible only when no transaction anywhere in the database could still
+    // miss its rows. Another session's open transaction, or autovacuum's analyze of a freshly
+    // loaded table, can hold that horizon back while a vacuum runs; the tables it left partly
+    // unmarked are vacuumed again once that has passed, a few times at most.
+    for round in 0..5 {
+        if round > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(200 * round)).await;
+        }
+        for table in &tables {
+            let analyze = if round == 0 { " (analyze)" } else { "" };
+            sqlx::raw_sql(&format!("vacuum{analyze} {table}"))
+                .execute(&mut *conn)
+                .await?;
+        }
+        tables = sqlx::query_scalar(
+            "select relname::text from pg_class
+             where oid = any($1::text[]::regclass[]) and relallvisible < relpages",
+        )
+        .bind(&tables)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .filter_map(|name: String| tables.iter().copied().find(|t| *t == name))
+        .collect();
+        if tables.is_empty() {
+            break;
+        }
     }
     sqlx::raw_sql("reset synchronous_commit")
         .execute(&mut *conn)

@@ -300,6 +300,10 @@ async fn demo_loads_a_realistic_organisation_once_and_a_second_run_changes_nothi
 #[tokio::test]
 async fn seed_fills_an_empty_database_through_copy_and_refuses_real_data_without_force() {
     let (pool, url) = fresh_database().await;
+    let keys =
+        "select conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+                from pg_constraint where contype = 'f' and convalidated order by 1";
+    let keys_before: Vec<String> = sqlx::query_scalar(keys).fetch_all(&pool).await.unwrap();
     let (ok, stdout, stderr) = warmline(
         &url,
         &[
@@ -360,6 +364,15 @@ async fn seed_fills_an_empty_database_through_copy_and_refuses_real_data_without
     assert!(
         (span.1 - span.0).whole_days() > 600,
         "spread over two years: {span:?}"
+    );
+    // The foreign keys dropped for the load are back, checked, under their own names.
+    let keys_after: Vec<String> = sqlx::query_scalar(keys).fetch_all(&pool).await.unwrap();
+    assert_eq!(keys_before, keys_after);
+    assert!(
+        keys_after
+            .iter()
+            .any(|k| k.starts_with("referral_asks referral_asks_source_contact_id_fkey ")),
+        "{keys_after:?}"
     );
     // Left in steady state: vacuumed (the visibility map covers every page, so index-only
     // scans skip the heap) and analysed.
