@@ -6,11 +6,10 @@
 -- during which the overdue counts read every row's page (after one sweep over a seeded
 -- million, 37 ms instead of 2.5). These tables are vacuumed after a fixed number of changed
 -- rows instead, whatever their size; a vacuum reads only the pages changed since the last one.
--- Contacts change with every ask (the fold brings their last touch and ask dates current), so
--- theirs waits for a small share of the table, not a fixed count that a busy hour would reach
--- every minute.
+-- Contacts keep the default: they change with every ask (the fold brings their last touch and
+-- ask dates current), and each vacuum of theirs reads three trigram indexes whole, which a
+-- fixed count would repeat every minute of a busy hour.
 alter table follow_ups set (autovacuum_vacuum_threshold = 2000, autovacuum_vacuum_scale_factor = 0);
-alter table contacts set (autovacuum_vacuum_threshold = 5000, autovacuum_vacuum_scale_factor = 0.02);
 alter table ask_rollups set (autovacuum_vacuum_threshold = 500, autovacuum_vacuum_scale_factor = 0);
 alter table ask_week_rollups set (autovacuum_vacuum_threshold = 500, autovacuum_vacuum_scale_factor = 0);
 alter table ask_late_rollups set (autovacuum_vacuum_threshold = 500, autovacuum_vacuum_scale_factor = 0);
