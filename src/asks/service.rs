@@ -201,7 +201,12 @@ pub async fn log_ask(
         asked_on: details.asked_on,
         submission_id: submission,
     };
-    let Some(id) = db::asks::insert(&mut tx, &new).await? else {
+    let changes = json!({ "source": source.contact_id, "target": target_id, "target_description": description,
+                          "reason": details.reason, "channel": details.channel, "asked_on": details.asked_on.to_string() });
+    let title = titles::ask_follow_up(&source.name, &target_label);
+    let Some(id) =
+        insert_with_follow_up(&mut tx, user, &new, &changes, &title, follow_up_on).await?
+    else {
         // The same form won a race with itself: the other submission logged the ask.
         tx.rollback().await?;
         let existing = db::asks::find_by_submission(&mut *conn, user.id, submission).await?;
@@ -209,20 +214,6 @@ pub async fn log_ask(
             existing.map_or_else(|| Outcome::NotLogged(NotLogged::default()), Outcome::Logged)
         );
     };
-    let title = titles::ask_follow_up(&source.name, &target_label);
-    add_follow_up(
-        &mut tx,
-        user,
-        FollowUpKind::AskFollowUp,
-        &title,
-        id,
-        None,
-        follow_up_on,
-    )
-    .await?;
-    let changes = json!({ "source": source.contact_id, "target": target_id, "target_description": description,
-                          "reason": details.reason, "channel": details.channel, "asked_on": details.asked_on.to_string() });
-    db::audit::record(&mut *tx, Some(user.id), "ask", id.0, "create", changes).await?;
     tx.commit().await?;
     Ok(Outcome::Logged(id))
 }
@@ -249,17 +240,44 @@ pub async fn log_assisted(
         asked_on: today,
         submission_id: Uuid::new_v4(),
     };
-    let id = db::asks::insert(tx, &new)
+    let changes = json!({ "source": source.contact_id, "target": target.contact_id, "reason": reason,
+                          "channel": Channel::Other, "asked_on": today.to_string(), "assisted_by": colleague });
+    let title = titles::ask_follow_up(&source.name, &target.name);
+    let due = today + Duration::days(FOLLOW_UP_AFTER_DAYS);
+    let id = insert_with_follow_up(tx, user, &new, &changes, &title, due)
         .await?
         .ok_or(sqlx::Error::RowNotFound)?;
     db::asks::set_assisted_by(tx, id, colleague).await?;
-    let title = titles::ask_follow_up(&source.name, &target.name);
-    let due = today + Duration::days(FOLLOW_UP_AFTER_DAYS);
-    add_follow_up(tx, user, FollowUpKind::AskFollowUp, &title, id, None, due).await?;
-    let changes = json!({ "source": source.contact_id, "target": target.contact_id, "reason": reason,
-                          "channel": Channel::Other, "asked_on": today.to_string(), "assisted_by": colleague });
-    db::audit::record(&mut **tx, Some(user.id), "ask", id.0, "create", changes).await?;
     Ok(id)
+}
+
+/// Writes a new ask of `user`'s with its first follow-up (titled `title`, due `due_on`) and
+/// the audit rows of both (`changes` the ask's); `None` when its form was submitted before.
+async fn insert_with_follow_up(
+    tx: &mut Transaction<'_, Postgres>,
+    user: &User,
+    new: &NewAsk<'_>,
+    changes: &serde_json::Value,
+    title: &str,
+    due_on: Date,
+) -> sqlx::Result<Option<AskId>> {
+    let follow_up = NewFollowUp {
+        owner: user.id,
+        kind: FollowUpKind::AskFollowUp,
+        title,
+        ask: None,
+        contact: None,
+        due_on,
+        created_by: Some(user.id),
+    };
+    let (title, follow_up_changes) = followups::service::prepared(&follow_up);
+    let follow_up = NewFollowUp {
+        title: &title,
+        ..follow_up
+    };
+    let written =
+        db::asks::insert_with_follow_up(tx, new, changes, &follow_up, &follow_up_changes).await?;
+    Ok(written.map(|(ask, _)| ask))
 }
 
 async fn create_source(
@@ -268,16 +286,9 @@ async fn create_source(
     name: &str,
     asked_on: Date,
 ) -> sqlx::Result<Choice> {
-    let id = db::contacts::insert_asked_source(&mut **tx, user.id, name, asked_on).await?;
-    db::audit::record(
-        &mut **tx,
-        Some(user.id),
-        "contact",
-        id.0,
-        "create",
-        json!({ "name": name, "via": "quick log" }),
-    )
-    .await?;
+    let changes = json!({ "name": name, "via": "quick log" });
+    let id =
+        db::contacts::insert_asked_source(&mut **tx, user.id, name, asked_on, &changes).await?;
     Ok(Choice {
         contact_id: id,
         name: name.to_string(),

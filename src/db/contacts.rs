@@ -239,23 +239,32 @@ pub async fn insert(
 
 /// Creates the referral source a quick log names for the first time, with the facts of the
 /// ask that names it already set (its ask date, touched that day), so that folding the ask
-/// leaves the row as it is instead of writing a second version of it.
+/// leaves the row as it is instead of writing a second version of it; its audit row (`actor`,
+/// `changes`) is written by the same statement.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_asked_source(
     db: impl PgExecutor<'_>,
     owner: UserId,
     name: &str,
     asked_on: time::Date,
+    changes: &serde_json::Value,
 ) -> sqlx::Result<ContactId> {
     sqlx::query_scalar!(
-        r#"insert into contacts (owner_id, name, kind, recent_ask_dates, intro_ask_dates,
-                                 won_ask_dates, last_touch_at)
-           values ($1, $2, $3, array[$4::date], '{}', '{}', $4::date::timestamptz)
-           returning contact_id as "contact_id: ContactId""#,
+        r#"with contact as (
+               insert into contacts (owner_id, name, kind, recent_ask_dates, intro_ask_dates,
+                                     won_ask_dates, last_touch_at)
+               values ($1, $2, $3, array[$4::date], '{}', '{}', $4::date::timestamptz)
+               returning contact_id
+           ), audit as (
+               insert into audit_log (actor_id, entity, entity_id, action, changes)
+               select $1, 'contact', contact_id, 'create', $5 from contact
+           )
+           select contact_id as "contact_id!: ContactId" from contact"#,
         owner as UserId,
         name,
         Kind::ReferralSource.as_str(),
         asked_on,
+        changes,
     )
     .fetch_one(db)
     .await

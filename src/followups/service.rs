@@ -38,16 +38,23 @@ pub async fn add(
     actor: Option<UserId>,
     new: &NewFollowUp<'_>,
 ) -> sqlx::Result<FollowUpId> {
-    let title = shorten(new.title, TITLE_MAX_CHARS);
+    let (title, changes) = prepared(new);
     let new = &NewFollowUp {
         title: &title,
         ..*new
     };
     let id = db::follow_ups::insert(&mut *db, new).await?;
-    let changes = json!({ "kind": new.kind.as_str(), "title": new.title, "ask": new.ask,
-                          "contact": new.contact, "due_on": new.due_on.to_string() });
     db::audit::record(&mut *db, actor, "follow_up", id.0, "create", changes).await?;
     Ok(id)
+}
+
+/// A new follow-up as it is written: its title shortened to [`TITLE_MAX_CHARS`], and the
+/// changes its audit row records.
+pub fn prepared(new: &NewFollowUp<'_>) -> (String, serde_json::Value) {
+    let title = shorten(new.title, TITLE_MAX_CHARS);
+    let changes = json!({ "kind": new.kind.as_str(), "title": title, "ask": new.ask,
+                          "contact": new.contact, "due_on": new.due_on.to_string() });
+    (title, changes)
 }
 
 /// Marks one of the owner's open follow-ups done, ending its overdue and escalated state;

@@ -116,6 +116,35 @@ async fn logging_an_ask_costs_three_typed_fields_and_one_submit() {
         time::Duration::days(7),
         "the follow-up defaults to a week later"
     );
+    // The audit trail names what was written, each row pointing at its record.
+    let audit: Vec<(String, serde_json::Value)> = sqlx::query_as(
+        "select l.entity || ' ' || l.action, l.changes from audit_log l
+         where (l.entity, l.entity_id) in (('ask', $1),
+                                           ('follow_up', (select follow_up_id from follow_ups where ask_id = $1)),
+                                           ('contact', (select source_contact_id from referral_asks where ask_id = $1)))
+         order by l.audit_id",
+    )
+    .bind(ask)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let entries: Vec<&str> = audit.iter().map(|(e, _)| e.as_str()).collect();
+    assert_eq!(
+        entries,
+        ["contact create", "follow_up create", "ask create"],
+        "{audit:?}"
+    );
+    assert_eq!(audit[0].1["name"], "Dana Client");
+    assert_eq!(audit[1].1["ask"], ask, "{audit:?}");
+    assert_eq!(audit[1].1["kind"], "ask_follow_up");
+    assert_eq!(
+        audit[1].1["due_on"],
+        (row.4 + time::Duration::days(7)).to_string()
+    );
+    assert_eq!(
+        audit[2].1["target_description"],
+        "CFO of a logistics firm in Munich"
+    );
     app.get("/")
         .await
         .assert_contains("1 <span class=\"muted\">of 5 asks</span>");
