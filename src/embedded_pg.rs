@@ -375,12 +375,21 @@ impl EmbeddedPg {
     }
 
     /// The socket directory follows the data directory, which may have moved since `initdb`.
+    /// Checkpoints are sized for a server that logs asks all day: with PostgreSQL's default
+    /// (`max_wal_size` 1 GB, so a checkpoint after about half a gigabyte of WAL), a busy
+    /// stretch of quick logs starts one every couple of minutes, and after each the first
+    /// change to every page writes the whole page to the WAL: more WAL, slower commits, a tail
+    /// of slow requests. At most 4 GB of WAL is kept instead, and a checkpoint is due every 15 minutes
+    /// (crash recovery replays at most that much).
     fn write_runtime_conf(&self) -> Result<()> {
         let dir = self.socket_dir.display().to_string().replace('\'', "''");
         let path = self.cluster_dir.join("warmline.conf");
         fs::write(
             &path,
-            format!("port = {PORT}\nunix_socket_directories = '{dir}'\n"),
+            format!(
+                "port = {PORT}\nunix_socket_directories = '{dir}'\n\
+                 max_wal_size = '4GB'\ncheckpoint_timeout = '15min'\n"
+            ),
         )
         .with_context(|| format!("could not write {}", path.display()))?;
         Ok(())

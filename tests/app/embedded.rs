@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use warmline::embedded_pg::{Unrecoverable, find_bindir, find_bindir_among};
 
-use crate::common::{start_cluster, temp_dir};
+use crate::common::{fresh_database, start_cluster, temp_dir};
 
 #[test]
 fn missing_server_binaries_give_one_clear_message_naming_the_package_and_the_alternative() {
@@ -65,4 +65,16 @@ async fn a_restart_gives_up_on_another_major_version_or_unreadable_files_and_lea
     // Put right, the same cluster starts again.
     pg.restart().await.expect("starts once the files are back");
     pg.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_cluster_spaces_its_checkpoints_for_a_server_that_writes_all_day() {
+    let (pool, _) = fresh_database().await;
+    let settings: (String, String) = sqlx::query_as(
+        "select current_setting('max_wal_size'), current_setting('checkpoint_timeout')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(settings, ("4GB".to_string(), "15min".to_string()));
 }
