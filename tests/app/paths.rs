@@ -87,6 +87,44 @@ const SECRETS: [&str; 6] = [
     "tel-leelink",
 ];
 
+/// Mara, a rep, and her strong contact Dana Prospect at Contoso.
+async fn mara_knows_dana(app: &TestApp) -> (UserId, i64) {
+    let mara = app
+        .create_user("mara@example.com", "Mara", "rep", None)
+        .await;
+    let dana = contact(
+        app,
+        mara,
+        "Dana Prospect",
+        Some("dana@contoso.com"),
+        Some("Contoso"),
+        4,
+    )
+    .await;
+    (mara, dana)
+}
+
+/// The signed-in user asks `holder` (who signs in as mara@example.com) for an introduction to
+/// their contact `prospect`; the request's id, and a client signed in as the holder.
+async fn request_direct_path(app: &TestApp, holder: UserId, prospect: i64) -> (i64, TestApp) {
+    app.post_form(
+        "/intro-requests",
+        &[
+            ("holder_id", &holder.to_string()),
+            ("prospect_id", &prospect.to_string()),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    let request: i64 = sqlx::query_scalar("select request_id from intro_requests")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let holder_client = app.new_client();
+    holder_client.login("mara@example.com", PASSWORD).await;
+    (request, holder_client)
+}
+
 fn assert_no_secrets(body: &str, place: &str) {
     for secret in SECRETS {
         assert!(!body.contains(secret), "{place} shows “{secret}”");
@@ -361,18 +399,7 @@ async fn a_rep_finds_a_colleagues_path_requests_it_and_sees_the_details_only_onc
 async fn a_declined_request_needs_a_reason_and_tells_the_requester() {
     let app = TestApp::spawn().await;
     app.login_as_new("sam@example.com", "rep", None).await;
-    let mara = app
-        .create_user("mara@example.com", "Mara", "rep", None)
-        .await;
-    let dana = contact(
-        &app,
-        mara,
-        "Dana Prospect",
-        Some("dana@contoso.com"),
-        Some("Contoso"),
-        4,
-    )
-    .await;
+    let (mara, dana) = mara_knows_dana(&app).await;
     // A message too long for a request comes back beside the field, on an open card.
     let long = "x".repeat(10_000);
     app.post_form(
@@ -400,21 +427,7 @@ async fn a_declined_request_needs_a_reason_and_tells_the_requester() {
         .await;
     assert!(nul.status.is_client_error(), "{}", nul.status);
     assert_eq!(app.count("select count(*) from intro_requests").await, 0);
-    app.post_form(
-        "/intro-requests",
-        &[
-            ("holder_id", &mara.to_string()),
-            ("prospect_id", &dana.to_string()),
-        ],
-    )
-    .await
-    .assert_status(StatusCode::SEE_OTHER);
-    let request: i64 = sqlx::query_scalar("select request_id from intro_requests")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    let mara_client = app.new_client();
-    mara_client.login("mara@example.com", PASSWORD).await;
+    let (request, mara_client) = request_direct_path(&app, mara, dana).await;
     for (reason, message) in [
         ("  ", "Give a short reason"),
         (long.as_str(), "Keep the reason under 500 characters."),
@@ -660,18 +673,7 @@ async fn a_prospect_is_found_by_linkedin_address_by_name_or_as_one_of_my_contact
 async fn accepting_reuses_the_contact_the_requester_already_has_even_merged_away() {
     let app = TestApp::spawn().await;
     let sam = app.login_as_new("sam@example.com", "rep", None).await;
-    let mara = app
-        .create_user("mara@example.com", "Mara", "rep", None)
-        .await;
-    let dana = contact(
-        &app,
-        mara,
-        "Dana Prospect",
-        Some("dana@contoso.com"),
-        Some("Contoso"),
-        4,
-    )
-    .await;
+    let (mara, dana) = mara_knows_dana(&app).await;
     // Sam once had Dana by e-mail, and merged that card into a newer one.
     let old = contact(
         &app,
@@ -691,21 +693,7 @@ async fn accepting_reuses_the_contact_the_requester_already_has_even_merged_away
     .execute(&app.pool)
     .await
     .unwrap();
-    app.post_form(
-        "/intro-requests",
-        &[
-            ("holder_id", &mara.to_string()),
-            ("prospect_id", &dana.to_string()),
-        ],
-    )
-    .await
-    .assert_status(StatusCode::SEE_OTHER);
-    let request: i64 = sqlx::query_scalar("select request_id from intro_requests")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    let mara_client = app.new_client();
-    mara_client.login("mara@example.com", PASSWORD).await;
+    let (request, mara_client) = request_direct_path(&app, mara, dana).await;
     mara_client
         .post_form(&format!("/intro-requests/{request}/accept"), &[])
         .await
