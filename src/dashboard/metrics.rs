@@ -60,25 +60,30 @@ pub struct Totals {
 /// reads, so this only keeps the queue short.
 const FOLD_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Folds queued rollup changes every [`FOLD_EVERY`] until `stop` turns true. While the
+/// Folds queued rollup changes every [`FOLD_EVERY`] until `stop` turns true, and merges the
+/// search indexes' pending entries as often, so that no quick log merges them. While the
 /// database is away this says so once, and carries on when it is back.
 pub async fn fold_continuously(pool: PgPool, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut failing = false;
     loop {
+        let tidy = async {
+            db::metrics::fold_rollups(&pool).await?;
+            db::contacts::merge_pending_search_entries(&pool).await
+        };
         let folded = tokio::select! {
-            folded = db::metrics::fold_rollups(&pool) => folded,
+            folded = tidy => folded,
             // A fold cut short rolls back whole: the queue keeps its changes.
             _ = stop.changed() => break,
         };
         match folded {
             Ok(_) if failing => {
                 failing = false;
-                tracing::info!("folding the dashboard's rollups again");
+                tracing::info!("folding rollups and merging search entries again");
             }
             Ok(_) => {}
             Err(error) if !failing => {
                 failing = true;
-                tracing::warn!(%error, "folding the dashboard's rollups failed; retrying every second");
+                tracing::warn!(%error, "folding rollups or merging search entries failed; retrying every second");
             }
             Err(_) => {}
         }

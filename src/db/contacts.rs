@@ -334,6 +334,16 @@ pub async fn touch(db: impl PgExecutor<'_>, ids: &[ContactId]) -> sqlx::Result<(
     Ok(())
 }
 
+/// Merges the entries waiting in the pending lists of the search indexes into the indexes, so
+/// that no quick log has to (see the migration that adds `merge_pending_search_entries`).
+/// Returns the pending-list pages freed.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn merge_pending_search_entries(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(r#"select merge_pending_search_entries() as "pages!""#)
+        .fetch_one(db)
+        .await
+}
+
 /// The other side of a relationship, as the contact page lists it.
 #[derive(Debug, Clone)]
 pub struct Related {

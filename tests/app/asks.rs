@@ -1073,3 +1073,58 @@ async fn a_long_list_of_follow_ups_pages_by_due_date_and_my_week_shows_the_soone
         .assert_contains("33 more due by the end of the week");
     assert_eq!(owed(&week.body).len(), 30);
 }
+
+/// A quick log's new name waits in the name index's pending list until the background task
+/// merges it, so the log that would find the list full never merges everyone's entries itself;
+/// search finds the name before and after.
+#[tokio::test]
+async fn the_background_task_merges_new_names_into_the_search_index() {
+    let app = TestApp::spawn().await;
+    app.login_as_new("rep@example.com", "rep", None).await;
+    sqlx::query("create extension pageinspect")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let pending = || async {
+        sqlx::query_scalar::<_, i64>(
+            "select (gin_metapage_info(get_raw_page('contacts_name_trgm_idx', 0))).n_pending_tuples",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+    };
+    let app = &app;
+    let found = |query: &'static str| async move {
+        app.get(&format!("/contacts?q={query}"))
+            .await
+            .assert_status(StatusCode::OK)
+            .assert_contains("Quincy Newcombe");
+    };
+    log_ask(app, "Quincy Newcombe", "Their CFO", "Expanding").await;
+    assert!(pending().await > 0, "the new name is pending");
+    found("quincy").await;
+
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(warmline::dashboard::fold_continuously(
+        app.pool.clone(),
+        stopping,
+    ));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while pending().await > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the background task merges the pending names"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    task.await.unwrap();
+    found("newcomb").await;
+    assert_eq!(
+        warmline::db::contacts::merge_pending_search_entries(&app.pool)
+            .await
+            .unwrap(),
+        0,
+        "nothing is left to merge"
+    );
+}
