@@ -65,6 +65,13 @@ impl Admission {
         response
     }
 
+    /// A place in the queue, or `None` when the queue is full.
+    fn join_queue(&self) -> Option<Place<'_>> {
+        let ahead = self.waiting.fetch_add(1, Ordering::AcqRel);
+        let place = Place(&self.waiting);
+        (ahead < self.limit).then_some(place)
+    }
+
     /// Requests being worked on now.
     pub fn in_flight(&self) -> usize {
         self.limit - self.running.available_permits()
@@ -86,6 +93,18 @@ impl Admission {
     }
 }
 
+/// A place in the queue, given back when it is dropped: when the request gets its turn, when
+/// its wait times out, and when the client goes away mid-wait and the request's future is
+/// dropped. (A count decremented after the `await` would lose one place for every client that
+/// gave up, until the queue stayed full and every request beyond the running ones was refused.)
+struct Place<'a>(&'a AtomicUsize);
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// Paths that are always let through: health, metrics, static files.
 fn exempt(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz" | "/metrics") || path.starts_with("/static/")
@@ -102,16 +121,15 @@ pub async fn admit(
     }
     let permit = match admission.running.clone().try_acquire_owned() {
         Ok(permit) => Some(permit),
-        Err(_) if admission.waiting.fetch_add(1, Ordering::AcqRel) >= admission.limit => {
-            admission.waiting.fetch_sub(1, Ordering::AcqRel);
-            None
-        }
-        Err(_) => {
-            let turn =
-                tokio::time::timeout(QUEUE_WAIT, admission.running.clone().acquire_owned()).await;
-            admission.waiting.fetch_sub(1, Ordering::AcqRel);
-            turn.ok().and_then(Result::ok)
-        }
+        Err(_) => match admission.join_queue() {
+            Some(_place) => {
+                tokio::time::timeout(QUEUE_WAIT, admission.running.clone().acquire_owned())
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+            }
+            None => None,
+        },
     };
     let Some(_permit) = permit else {
         return admission.refusal(request.uri().path().starts_with("/api/"));

@@ -219,17 +219,10 @@ async fn a_full_disk_answers_503_saying_so_and_writes_nothing_half() {
 async fn a_full_server_refuses_at_once_with_503_and_retry_after_while_admitted_requests_finish() {
     let app = TestApp::spawn_with(|c| c.max_in_flight = 1).await;
     app.login_as_new("rep@example.com", "rep", None).await;
-    let second = app.new_client();
-    let third = app.new_client();
-    for client in [&second, &third] {
-        *client.jar.lock().unwrap() = app.jar.lock().unwrap().clone();
-    }
+    let second = app.same_session();
+    let third = app.same_session();
     // Hold the contact list's table so that the first request stays in flight.
-    let mut lock = app.pool.begin().await.unwrap();
-    sqlx::query("lock table contacts in access exclusive mode")
-        .execute(&mut *lock)
-        .await
-        .unwrap();
+    let lock = hold_contacts(&app.pool).await;
     let first = app.get("/contacts");
     let waiting = async {
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -264,6 +257,43 @@ async fn a_full_server_refuses_at_once_with_503_and_retry_after_while_admitted_r
         .assert_contains("warmline_requests_refused_total 1\n");
 }
 
+/// Under load, clients give up while their request waits for a turn (a browser tab closed, a
+/// load balancer's timeout). Each one must leave the queue: a lost place is never given back,
+/// and once the queue is full of them every request beyond the running ones is refused.
+#[tokio::test]
+async fn a_client_that_gives_up_while_waiting_leaves_its_place_in_the_queue() {
+    let app = TestApp::spawn_with(|c| c.max_in_flight = 1).await;
+    app.login_as_new("rep@example.com", "rep", None).await;
+    let second = app.same_session();
+    let lock = hold_contacts(&app.pool).await;
+    let first = app.get("/contacts");
+    let rest = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // The only turn is taken: the second request waits, and its client gives up.
+        let gave_up =
+            tokio::time::timeout(Duration::from_millis(300), second.get("/contacts")).await;
+        assert!(gave_up.is_err(), "the second request waited for a turn");
+        let metrics = second.get("/metrics").await;
+        // The next request takes the free place, waits, and is served once the turn is free.
+        let release = async {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            lock.rollback().await.unwrap();
+        };
+        let (waited, ()) = tokio::join!(second.get("/contacts"), release);
+        (metrics, waited)
+    };
+    let (first, (metrics, waited)) = tokio::join!(first, rest);
+    first.assert_status(StatusCode::OK);
+    metrics
+        .assert_contains("warmline_requests_in_flight 1\n")
+        .assert_contains("warmline_requests_waiting 0\n");
+    waited.assert_status(StatusCode::OK);
+    app.get("/metrics")
+        .await
+        .assert_contains("warmline_requests_waiting 0\n")
+        .assert_contains("warmline_requests_refused_total 0\n");
+}
+
 #[tokio::test]
 async fn connections_ended_by_an_administrator_or_a_pool_that_times_out_answer_503_not_500() {
     // The application on a pool of one connection, with no admission limit to stop requests
@@ -274,16 +304,11 @@ async fn connections_ended_by_an_administrator_or_a_pool_that_times_out_answer_5
     let one = warmline::db::connect(&url, 1).await.unwrap();
     let app = TestApp::over(warmline::app(AppState::new(one, config)), pool);
     app.login_as_new("rep@example.com", "rep", None).await;
-    let other = app.new_client();
-    *other.jar.lock().unwrap() = app.jar.lock().unwrap().clone();
+    let other = app.same_session();
 
     // The pool's only connection is busy (the contact list waits on a lock): the next request
     // waits for it, gives up after the acquire timeout and says to come back.
-    let mut lock = app.pool.begin().await.unwrap();
-    sqlx::query("lock table contacts in access exclusive mode")
-        .execute(&mut *lock)
-        .await
-        .unwrap();
+    let lock = hold_contacts(&app.pool).await;
     let busy = app.get("/contacts");
     let starved = async {
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -319,6 +344,16 @@ async fn connections_ended_by_an_administrator_or_a_pool_that_times_out_answer_5
         "{statuses:?}"
     );
     app.get("/contacts").await.assert_status(StatusCode::OK);
+}
+
+/// A transaction holding the contacts table: every contact list waits until it ends.
+async fn hold_contacts(pool: &sqlx::PgPool) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut lock = pool.begin().await.unwrap();
+    sqlx::query("lock table contacts in access exclusive mode")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    lock
 }
 
 #[test]

@@ -179,6 +179,13 @@ impl TestApp {
         Self::over(self.router.clone(), self.pool.clone())
     }
 
+    /// Another client of the same application in this client's session: a second tab.
+    pub fn same_session(&self) -> Self {
+        let tab = self.new_client();
+        *tab.jar.lock().unwrap() = self.jar.lock().unwrap().clone();
+        tab
+    }
+
     /// Adds a user with [`PASSWORD`] and returns their id.
     pub async fn create_user(
         &self,
