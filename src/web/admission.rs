@@ -10,7 +10,7 @@
 //! monitoring sees an overloaded server as it is.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -29,7 +29,8 @@ pub const QUEUE_WAIT: Duration = Duration::from_secs(2);
 pub struct Admission {
     running: Arc<Semaphore>,
     limit: usize,
-    waiting: AtomicUsize,
+    /// Places to wait for a turn.
+    queue: Semaphore,
     refused: AtomicU64,
     /// The 503 page and the API's problem+json, with their content types.
     busy: [(&'static str, Bytes); 2],
@@ -42,7 +43,7 @@ impl Admission {
         Self {
             running: Arc::new(Semaphore::new(limit)),
             limit,
-            waiting: AtomicUsize::new(0),
+            queue: Semaphore::new(limit),
             refused: AtomicU64::new(0),
             busy: super::error::busy_bodies().map(|(kind, body)| (kind, Bytes::from(body))),
         }
@@ -65,13 +66,6 @@ impl Admission {
         response
     }
 
-    /// A place in the queue, or `None` when the queue is full.
-    fn join_queue(&self) -> Option<Place<'_>> {
-        let ahead = self.waiting.fetch_add(1, Ordering::AcqRel);
-        let place = Place(&self.waiting);
-        (ahead < self.limit).then_some(place)
-    }
-
     /// Requests being worked on now.
     pub fn in_flight(&self) -> usize {
         self.limit - self.running.available_permits()
@@ -79,7 +73,7 @@ impl Admission {
 
     /// Requests waiting for a turn now.
     pub fn waiting(&self) -> usize {
-        self.waiting.load(Ordering::Relaxed)
+        self.limit - self.queue.available_permits()
     }
 
     /// Requests refused since start.
@@ -90,18 +84,6 @@ impl Admission {
     /// The most requests worked on at a time.
     pub fn limit(&self) -> usize {
         self.limit
-    }
-}
-
-/// A place in the queue, given back when it is dropped: when the request gets its turn, when
-/// its wait times out, and when the client goes away mid-wait and the request's future is
-/// dropped. (A count decremented after the `await` would lose one place for every client that
-/// gave up, until the queue stayed full and every request beyond the running ones was refused.)
-struct Place<'a>(&'a AtomicUsize);
-
-impl Drop for Place<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -121,14 +103,18 @@ pub async fn admit(
     }
     let permit = match admission.running.clone().try_acquire_owned() {
         Ok(permit) => Some(permit),
-        Err(_) => match admission.join_queue() {
-            Some(_place) => {
+        // The place in the queue is a permit too, so it is given back however the wait ends:
+        // with a turn, timed out, or dropped because the client went away. (A count decremented
+        // after the `await` lost a place for every client that gave up, until the queue stayed
+        // full and every request beyond the running ones was refused.)
+        Err(_) => match admission.queue.try_acquire() {
+            Ok(_place) => {
                 tokio::time::timeout(QUEUE_WAIT, admission.running.clone().acquire_owned())
                     .await
                     .ok()
                     .and_then(Result::ok)
             }
-            None => None,
+            Err(_) => None,
         },
     };
     let Some(_permit) = permit else {
